@@ -1,0 +1,10 @@
+#include "controller/base/clock.h"
+
+namespace kubabase {
+
+RealClock& RealClock::Get() {
+  static RealClock* clock = new RealClock();  // never destroyed: usable during static teardown
+  return *clock;
+}
+
+}  // namespace kubabase

@@ -1,0 +1,2 @@
+// Removed once the project library has sources of its own.
+namespace kubabase::project {}
