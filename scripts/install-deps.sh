@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config git ca-certificates curl
   libcpprest-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libssl-dev
-  prometheus-cpp-dev libyaml-cpp-dev googletest libgtest-dev libgmock-dev
+  prometheus-cpp-dev libcivetweb-dev libyaml-cpp-dev googletest libgtest-dev libgmock-dev
   postgresql-15 postgresql-client-15
   lua5.4 python3 python3-yaml
 )
