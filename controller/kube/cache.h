@@ -80,6 +80,8 @@ class Store {
   size_t Size() const;
   // True once the first complete list has been stored (Replace was called).
   bool HasSynced() const;
+  // The transform applied before storing (the Watcher also applies it to deleted objects).
+  const Transform& transform() const { return transform_; }
 
   // --- Writing (the Watcher) ---
 
