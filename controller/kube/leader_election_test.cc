@@ -15,7 +15,7 @@ using std::chrono::seconds;
 
 // An in-memory Lease store with the apiserver's optimistic concurrency: Update must carry the
 // stored resourceVersion or fails with 409 Conflict; Create of an existing name is AlreadyExists.
-// What the real apiserver does is proven in tests/integration/leader_election_test.cc.
+// What the real apiserver does is proven in tests/integration/leader_lease_test.cc.
 class FakeLeaseClient : public ApiClient {
  public:
   StatusOr<Json> Get(const Resource& resource, std::string_view ns, std::string_view name,
