@@ -58,10 +58,14 @@ StatusOr<std::string> SerializeJson(const Json& value, std::string_view what) {
 
 std::string Describe(std::string_view verb, const Resource& resource, std::string_view ns,
                      std::string_view name, std::string_view subresource) {
+  // "GET configmaps shop/sql", "LIST configmaps in shop", "GET namespaces shop (status)".
   std::string what = fmt::format("{} {}", verb, resource.GroupResource());
-  if (!ns.empty() && resource.namespaced) what += fmt::format(" {}/", ns);
-  else if (!name.empty()) what += " ";
-  what += name;
+  bool in_namespace = !ns.empty() && resource.namespaced;
+  if (name.empty()) {
+    if (in_namespace) what += fmt::format(" in {}", ns);
+  } else {
+    what += in_namespace ? fmt::format(" {}/{}", ns, name) : fmt::format(" {}", name);
+  }
   if (!subresource.empty()) what += fmt::format(" ({})", subresource);
   return what;
 }
