@@ -338,7 +338,7 @@ StatusOr<std::unique_ptr<HttpApiClient>> HttpApiClient::Create(
     // Load the TLS material once now, so a bad key is reported here and not at the first request.
     boost::asio::ssl::context probe(boost::asio::ssl::context::sslv23);
     Status tls = ConfigureSslContext(*impl->tls, probe);
-    if (!tls.ok()) return tls.Annotate(config.description);
+    if (!tls.ok()) return config.description.empty() ? tls : tls.Annotate(config.description);
     web::uri server(config.server);
     if (server.host().empty()) {
       return InvalidArgumentError(fmt::format("server: \"{}\" has no host", config.server));
