@@ -1,0 +1,84 @@
+// The database bootstrap: the SQL and the shell script the bootstrap Job runs against a project's
+// Postgres, and the names of the login roles whose passwords live in the Secret db-credentials.
+//
+//   ConfigMap data:  {kBootstrapSqlFile: BootstrapSql(), kBootstrapScriptFile: BootstrapScript()}
+//   Job container:   command ["/bin/sh", "/bootstrap/bootstrap.sh"], the ConfigMap mounted at
+//                    kBootstrapMountPath, env PGHOST/PGPORT/PGUSER/PGDATABASE, PGPASSWORD and one
+//                    env var per LoginRoleSpecs() entry taken from db-credentials, JWT_EXP.
+//
+// What the SQL guarantees, on plain PostgreSQL 15 and on the supabase/postgres image alike (where
+// most of it already exists), every run, idempotently:
+//   roles     postgres (created LOGIN if missing), supabase_admin (SUPERUSER LOGIN), anon,
+//             authenticated (NOLOGIN INHERIT), service_role (NOLOGIN INHERIT BYPASSRLS),
+//             authenticator (LOGIN NOINHERIT, member of anon/authenticated/service_role,
+//             statement_timeout and lock_timeout 8s, never a member of supabase_admin),
+//             supabase_auth_admin / supabase_storage_admin (LOGIN NOINHERIT CREATEROLE, search_path
+//             = auth / storage, CREATE on the database); anon statement_timeout 3s, authenticated 8s
+//   passwords ALTER ROLE ... PASSWORD for every login role on every run, from psql variables
+//   schemas   extensions (uuid-ossp, pgcrypto when available), auth (owner supabase_auth_admin on
+//             plain Postgres), storage (owner supabase_storage_admin on plain Postgres),
+//             graphql_public; USAGE for the API roles, default privileges in public/storage
+//   functions auth.uid(), auth.role(), auth.email() from request.jwt.claims (legacy
+//             request.jwt.claim.* as fallback)
+//   settings  ALTER DATABASE postgres SET "app.settings.jwt_exp". The JWT secret is never stored.
+//
+// Secrets never appear in the SQL or the script: the script passes each password to psql as a
+// variable read from the environment at run time, and the SQL quotes it with :'variable'.
+// Every statement runs under ON_ERROR_STOP=1, so any failure makes the Job fail (and retry).
+//
+// All functions are pure and thread-safe.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kubabase::project {
+
+// One database login role whose password the operator generates and keeps in db-credentials.
+struct LoginRoleSpec {
+  std::string role;           // the Postgres role, e.g. "authenticator"
+  std::string password_env;   // env var the Job reads its password from, "AUTHENTICATOR_PASSWORD"
+  std::string psql_variable;  // psql variable the SQL uses, "authenticator_password"
+};
+
+// Every login role the bootstrap sets a password for, in a fixed order:
+// postgres, supabase_admin, authenticator, supabase_auth_admin, supabase_storage_admin.
+const std::vector<LoginRoleSpec>& LoginRoleSpecs();
+
+// The role names of LoginRoleSpecs(), same order. keys.h generates one password per entry.
+const std::vector<std::string>& LoginRoles();
+
+// The env var name carrying `role`'s password: upper case + "_PASSWORD",
+// e.g. "supabase_auth_admin" -> "SUPABASE_AUTH_ADMIN_PASSWORD".
+std::string PasswordEnvVar(std::string_view role);
+
+// Env var (a decimal number of seconds) that becomes app.settings.jwt_exp.
+inline constexpr std::string_view kJwtExpEnv = "JWT_EXP";
+// psql variable holding it.
+inline constexpr std::string_view kJwtExpPsqlVariable = "jwt_exp";
+
+// Where the Job mounts the ConfigMap, and the file (= ConfigMap key) names inside it.
+inline constexpr std::string_view kBootstrapMountPath = "/bootstrap";
+inline constexpr std::string_view kBootstrapSqlFile = "bootstrap.sql";
+inline constexpr std::string_view kBootstrapScriptFile = "bootstrap.sh";
+
+// The bootstrap SQL, to be run by psql (it uses psql variables and \gexec) with ON_ERROR_STOP=1
+// and every variable of LoginRoleSpecs() plus kJwtExpPsqlVariable set. Contains no secret.
+std::string BootstrapSql();
+
+// The POSIX sh script the Job container runs (`sh /bootstrap/bootstrap.sh`). It expects:
+//   PGHOST, PGPORT (default 5432), PGDATABASE (default postgres), PGUSER (a superuser: postgres on
+//   plain Postgres, supabase_admin on the supabase/postgres image), PGPASSWORD,
+//   POSTGRES_PASSWORD, SUPABASE_ADMIN_PASSWORD, AUTHENTICATOR_PASSWORD,
+//   SUPABASE_AUTH_ADMIN_PASSWORD, SUPABASE_STORAGE_ADMIN_PASSWORD, JWT_EXP,
+//   optionally BOOTSTRAP_SQL (default /bootstrap/bootstrap.sql) and BOOTSTRAP_WAIT_SECONDS
+//   (default 300).
+// PGPASSWORD must come from the same db-credentials key as PGUSER's own *_PASSWORD variable: the
+// run sets that role's password too, and the next run logs in with it. The db StatefulSet must
+// therefore initialise its superuser with that same key.
+// It fails fast (exit 2) naming a missing variable (never printing a value), waits for the server
+// with pg_isready, then runs psql once; its exit code is psql's.
+std::string BootstrapScript();
+
+}  // namespace kubabase::project
