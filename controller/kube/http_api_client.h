@@ -52,7 +52,7 @@ namespace kubabase::kube {
 
 struct HttpApiClientOptions {
   double qps = 20;                                  // <= 0: no client-side limit
-  int burst = 30;
+  int burst = 40;
   std::chrono::seconds request_timeout{30};         // silence allowed in a non-watch request
   std::chrono::seconds watch_timeout_slack{30};     // added to a watch's timeoutSeconds
   std::chrono::seconds watch_idle_timeout{330};     // read deadline of a watch without timeoutSeconds

@@ -441,6 +441,16 @@ StatusOr<ClientConfig> LoadKubeconfig(std::string_view path, std::string_view co
   return LoadKubeconfigFrom(sources);
 }
 
+StatusOr<ClientConfig> LoadClientConfig(std::string_view kubeconfig_flag,
+                                        std::string_view context) {
+  std::string home = EnvOrEmpty("HOME");
+  std::error_code ec;
+  bool has_kubeconfig = !kubeconfig_flag.empty() || !EnvOrEmpty("KUBECONFIG").empty() ||
+                        (!home.empty() && fs::exists(fs::path(home) / ".kube" / "config", ec));
+  if (!has_kubeconfig && !EnvOrEmpty("KUBERNETES_SERVICE_HOST").empty()) return InClusterConfig();
+  return LoadKubeconfig(kubeconfig_flag, context);
+}
+
 // ---- in-cluster ----
 
 StatusOr<ClientConfig> InClusterConfigFrom(const InClusterSources& sources) {

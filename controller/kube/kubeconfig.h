@@ -104,6 +104,11 @@ struct ClientConfig {
 // Loads a kubeconfig as kubectl would; see the banner. `path` and `context` may be empty.
 StatusOr<ClientConfig> LoadKubeconfig(std::string_view path, std::string_view context);
 
+// The operator's rule (notes/flags.md): a kubeconfig when --kubeconfig or $KUBECONFIG is set or
+// ~/.kube/config exists; otherwise the in-cluster service account when KUBERNETES_SERVICE_HOST is
+// set; otherwise LoadKubeconfig's kNotFound.
+StatusOr<ClientConfig> LoadClientConfig(std::string_view kubeconfig_flag, std::string_view context);
+
 // What LoadKubeconfig reads from the process, made explicit for tests.
 struct KubeconfigSources {
   std::string explicit_path;   // --kubeconfig
