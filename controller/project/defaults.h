@@ -1,0 +1,45 @@
+// Defaults: the operator-wide settings that fill in what a Project's spec leaves empty. main.cc
+// fills a Defaults from flags (--base-domain, --namespace-prefix, --ingress-class,
+// --ingress-namespace, --image-*); a default-constructed Defaults holds the documented defaults.
+//
+//   Defaults defaults;                                   // kubabase.localhost, project-, ...
+//   defaults.base_domain = "api.example.com";            // from --base-domain
+//   std::string image = defaults.images.postgrest;       // "postgrest/postgrest:v14.5"
+//
+// The default image tags live here and nowhere else. Plain value type.
+#pragma once
+
+#include <string>
+
+namespace kubabase::project {
+
+// Exact image tags (from the upstream self-hosted compose file); overridable by flags and spec.
+inline constexpr const char* kDefaultPostgresImage = "supabase/postgres:15.8.1.085";
+inline constexpr const char* kDefaultPostgrestImage = "postgrest/postgrest:v14.5";
+inline constexpr const char* kDefaultGotrueImage = "supabase/gotrue:v2.186.0";
+inline constexpr const char* kDefaultStorageImage = "supabase/storage-api:v1.44.2";
+
+struct Images {
+  std::string postgres = kDefaultPostgresImage;
+  std::string postgrest = kDefaultPostgrestImage;
+  std::string gotrue = kDefaultGotrueImage;
+  std::string storage = kDefaultStorageImage;
+  // Runs the bootstrap Job: needs psql and sh. Empty means "the database's image" (the spec's
+  // database.image if set, else `postgres`), so client and server versions match.
+  std::string bootstrap;
+};
+
+struct Defaults {
+  // A project's host when spec.host is empty: <name>.<base_domain>. "kubabase.localhost"
+  // resolves to loopback on most systems (RFC 6761 .localhost), handy for local clusters.
+  std::string base_domain = "kubabase.localhost";
+  // A project's namespace is <namespace_prefix><name>.
+  std::string namespace_prefix = "project-";
+  // spec.ingress.className when empty; "" leaves ingressClassName unset (the cluster default).
+  std::string ingress_class;
+  // The ingress controller's namespace; NetworkPolicies admit traffic from it.
+  std::string ingress_namespace = "ingress-nginx";
+  Images images;
+};
+
+}  // namespace kubabase::project

@@ -1,0 +1,223 @@
+#include "controller/project/keys.h"
+
+#include <array>
+#include <vector>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+
+#include "controller/project/names.h"
+
+namespace kubabase::project {
+namespace {
+
+constexpr char kStdAlphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+constexpr char kUrlAlphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+std::string Encode(std::string_view bytes, const char* alphabet, bool pad) {
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  size_t i = 0;
+  for (; i + 3 <= bytes.size(); i += 3) {
+    uint32_t n = (static_cast<uint8_t>(bytes[i]) << 16) |
+                 (static_cast<uint8_t>(bytes[i + 1]) << 8) | static_cast<uint8_t>(bytes[i + 2]);
+    out.push_back(alphabet[(n >> 18) & 63]);
+    out.push_back(alphabet[(n >> 12) & 63]);
+    out.push_back(alphabet[(n >> 6) & 63]);
+    out.push_back(alphabet[n & 63]);
+  }
+  size_t rest = bytes.size() - i;
+  if (rest > 0) {
+    uint32_t n = static_cast<uint8_t>(bytes[i]) << 16;
+    if (rest == 2) n |= static_cast<uint8_t>(bytes[i + 1]) << 8;
+    out.push_back(alphabet[(n >> 18) & 63]);
+    out.push_back(alphabet[(n >> 12) & 63]);
+    if (rest == 2) out.push_back(alphabet[(n >> 6) & 63]);
+    if (pad) out.append(rest == 1 ? "==" : "=");
+  }
+  return out;
+}
+
+// Decodes unpadded text in `alphabet`; nullopt on a foreign character or an impossible length.
+std::optional<std::string> Decode(std::string_view text, const char* alphabet) {
+  std::array<int, 256> value;
+  value.fill(-1);
+  for (int i = 0; i < 64; ++i) value[static_cast<uint8_t>(alphabet[i])] = i;
+  if (text.size() % 4 == 1) return std::nullopt;
+  std::string out;
+  out.reserve(text.size() * 3 / 4);
+  uint32_t buffer = 0;
+  int bits = 0;
+  for (char c : text) {
+    int v = value[static_cast<uint8_t>(c)];
+    if (v < 0) return std::nullopt;
+    buffer = (buffer << 6) | static_cast<uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((buffer >> bits) & 0xff));
+    }
+  }
+  // Leftover bits must be zero, or two encodings would decode to the same bytes.
+  if ((buffer & ((1u << bits) - 1)) != 0) return std::nullopt;
+  return out;
+}
+
+std::string RawHmacSha256(std::string_view input, std::string_view key) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(input.data()), input.size(), digest, &length);
+  return std::string(reinterpret_cast<const char*>(digest), length);
+}
+
+bool Missing(const std::map<std::string, std::string>& data, std::string_view key) {
+  auto it = data.find(std::string(key));
+  return it == data.end() || it->second.empty();
+}
+
+}  // namespace
+
+Status OpenSslRandom::Fill(std::span<uint8_t> out) {
+  if (out.empty()) return Status();
+  if (RAND_bytes(out.data(), static_cast<int>(out.size())) != 1) {
+    return InternalError("OpenSSL RAND_bytes failed: the CSPRNG is not seeded");
+  }
+  return Status();
+}
+
+StatusOr<std::string> RandomSecret(RandomSource& random, size_t length) {
+  std::vector<uint8_t> bytes(length);
+  KUBABASE_RETURN_IF_ERROR(random.Fill(bytes));
+  std::string out;
+  out.reserve(length);
+  // 256 is a multiple of 64, so taking 6 bits of each byte is uniform over the alphabet.
+  for (uint8_t b : bytes) out.push_back(kUrlAlphabet[b & 63]);
+  return out;
+}
+
+std::string Base64UrlEncode(std::string_view bytes) { return Encode(bytes, kUrlAlphabet, false); }
+
+StatusOr<std::string> Base64UrlDecode(std::string_view text) {
+  std::optional<std::string> out = Decode(text, kUrlAlphabet);
+  if (!out) return InvalidArgumentError("not unpadded base64url");
+  return *out;
+}
+
+std::string Base64Encode(std::string_view bytes) { return Encode(bytes, kStdAlphabet, true); }
+
+StatusOr<std::string> Base64Decode(std::string_view text) {
+  if (text.size() % 4 != 0) return InvalidArgumentError("not padded base64");
+  size_t padding = 0;
+  while (padding < 2 && padding < text.size() && text[text.size() - 1 - padding] == '=') ++padding;
+  std::optional<std::string> out = Decode(text.substr(0, text.size() - padding), kStdAlphabet);
+  if (!out) return InvalidArgumentError("not padded base64");
+  return *out;
+}
+
+std::string Hs256Signature(std::string_view signing_input, std::string_view key) {
+  return Base64UrlEncode(RawHmacSha256(signing_input, key));
+}
+
+std::string SignHs256(const Json& claims, std::string_view secret) {
+  // nlohmann::json sorts keys: this header always serializes as {"alg":"HS256","typ":"JWT"}.
+  static const std::string kHeader = Base64UrlEncode(R"({"alg":"HS256","typ":"JWT"})");
+  std::string signing_input = kHeader + "." + Base64UrlEncode(claims.dump());
+  return signing_input + "." + Hs256Signature(signing_input, secret);
+}
+
+StatusOr<Json> VerifyHs256(std::string_view jwt, std::string_view secret) {
+  size_t first = jwt.find('.');
+  size_t second = first == std::string_view::npos ? first : jwt.find('.', first + 1);
+  if (second == std::string_view::npos || jwt.find('.', second + 1) != std::string_view::npos) {
+    return InvalidArgumentError("a JWT has three dot-separated parts");
+  }
+  StatusOr<std::string> header = Base64UrlDecode(jwt.substr(0, first));
+  StatusOr<std::string> payload = Base64UrlDecode(jwt.substr(first + 1, second - first - 1));
+  StatusOr<std::string> signature = Base64UrlDecode(jwt.substr(second + 1));
+  if (!header.ok() || !payload.ok() || !signature.ok()) {
+    return InvalidArgumentError("a JWT part is not base64url");
+  }
+  Json header_json = Json::parse(*header, nullptr, /*allow_exceptions=*/false);
+  if (!header_json.is_object()) return InvalidArgumentError("the JWT header is not a JSON object");
+  auto alg = header_json.find("alg");
+  // Only HS256: accepting the token's own choice of algorithm ("none") is the classic JWT hole.
+  if (alg == header_json.end() || *alg != "HS256") {
+    return InvalidArgumentError("the JWT is not signed with HS256");
+  }
+  std::string expected = RawHmacSha256(jwt.substr(0, second), secret);
+  if (signature->size() != expected.size() ||
+      CRYPTO_memcmp(signature->data(), expected.data(), expected.size()) != 0) {
+    return PermissionDeniedError("the JWT signature does not match the secret");
+  }
+  Json claims = Json::parse(*payload, nullptr, /*allow_exceptions=*/false);
+  if (!claims.is_object()) return InvalidArgumentError("the JWT claims are not a JSON object");
+  return claims;
+}
+
+Json ApiKeyClaims(std::string_view role, std::string_view ref,
+                  std::chrono::system_clock::time_point now) {
+  int64_t iat = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+  return {{"role", role}, {"iss", "supabase"}, {"ref", ref}, {"iat", iat},
+          {"exp", iat + kApiKeyLifetime.count()}};
+}
+
+StatusOr<Keys> EnsureKeys(const Keys& existing, const Project& project, const Defaults& defaults,
+                          std::chrono::system_clock::time_point now, RandomSource& random) {
+  Keys keys = existing;
+  for (std::string_view role : names::kLoginRoles) {
+    if (!Missing(keys.db_credentials, role)) continue;
+    KUBABASE_ASSIGN_OR_RETURN(keys.db_credentials[std::string(role)],
+                              RandomSecret(random, kPasswordLength));
+  }
+  std::map<std::string, std::string>& api = keys.api_keys;
+  const std::string jwt_secret_key(names::kJwtSecretKey);
+  if (Missing(api, jwt_secret_key)) {
+    KUBABASE_ASSIGN_OR_RETURN(api[jwt_secret_key], RandomSecret(random, kJwtSecretLength));
+  } else if (api[jwt_secret_key].size() < kMinJwtSecretLength) {
+    return FailedPreconditionError(
+        "Secret " + std::string(names::kApiKeysSecret) + " key JWT_SECRET is shorter than " +
+        std::to_string(kMinJwtSecretLength) + " characters; set a longer one or delete the key "
+        "to have one generated (this logs every user out)");
+  }
+  const std::string& secret = api[jwt_secret_key];
+  const std::pair<std::string_view, std::string_view> api_keys[] = {
+      {names::kAnonKeyKey, "anon"}, {names::kServiceRoleKeyKey, "service_role"}};
+  for (const auto& [key, role] : api_keys) {
+    std::string& token = api[std::string(key)];
+    if (!token.empty()) {
+      StatusOr<Json> claims = VerifyHs256(token, secret);
+      if (claims.ok() && claims->value("role", "") == role) continue;
+    }
+    token = SignHs256(ApiKeyClaims(role, project.name, now), secret);
+  }
+  api[std::string(names::kSupabaseUrlKey)] = ApiUrl(project, defaults);
+  return keys;
+}
+
+StatusOr<std::map<std::string, std::string>> SecretValues(const Json& secret) {
+  std::map<std::string, std::string> values;
+  if (!secret.is_object()) return values;
+  auto data = secret.find("data");
+  if (data != secret.end() && data->is_object()) {
+    for (const auto& [key, value] : data->items()) {
+      if (!value.is_string()) return InvalidArgumentError("Secret data." + key + " is not a string");
+      StatusOr<std::string> decoded = Base64Decode(value.get<std::string>());
+      if (!decoded.ok()) return InvalidArgumentError("Secret data." + key + " is not base64");
+      values[key] = std::move(*decoded);
+    }
+  }
+  auto string_data = secret.find("stringData");
+  if (string_data != secret.end() && string_data->is_object()) {
+    for (const auto& [key, value] : string_data->items()) {
+      if (value.is_string()) values[key] = value.get<std::string>();
+    }
+  }
+  return values;
+}
+
+}  // namespace kubabase::project

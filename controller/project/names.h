@@ -1,0 +1,141 @@
+// Names: every name, label, annotation and key that kubabase gives a Project's children, in one
+// place, so that render/, the reconciler, the watches and the tests cannot disagree.
+//
+//   std::string ns = names::Namespace(defaults, "acme-shop");        // "project-acme-shop"
+//   Json labels = names::Labels("acme-shop", Component::kRest);      // managed-by, project, component
+//   names::kProjectLabel                                              // watches map children back by it
+//
+// Pure functions of their arguments; thread-safe.
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "controller/project/defaults.h"
+
+namespace kubabase::project {
+
+// What a child belongs to; the value of the kubabase.io/component label.
+enum class Component {
+  kNamespace,  // "namespace"
+  kKeys,       // "keys": the Secrets db-credentials and api-keys
+  kDatabase,   // "db": StatefulSet, Service, PVCs
+  kBootstrap,  // "bootstrap": ConfigMap and Job
+  kRest,       // "rest"
+  kAuth,       // "auth"
+  kStorage,    // "storage"
+  kIngress,    // "ingress"
+  kNetwork,    // "network": NetworkPolicies
+};
+
+// The label value, e.g. "db". Never empty.
+std::string_view ComponentName(Component component);
+
+namespace names {
+
+// The API.
+inline constexpr std::string_view kGroup = "kubabase.io";
+inline constexpr std::string_view kVersion = "v1alpha1";
+inline constexpr std::string_view kApiVersion = "kubabase.io/v1alpha1";
+inline constexpr std::string_view kKind = "Project";
+inline constexpr std::string_view kPlural = "projects";
+
+// Server-side apply field manager and the finalizer that guards every Project.
+inline constexpr std::string_view kFieldManager = "kubabase";
+inline constexpr std::string_view kFinalizer = "kubabase.io/finalizer";
+
+// Labels on every child.
+inline constexpr std::string_view kManagedByLabel = "app.kubernetes.io/managed-by";
+inline constexpr std::string_view kManagedByValue = "kubabase";
+inline constexpr std::string_view kProjectLabel = "kubabase.io/project";
+inline constexpr std::string_view kComponentLabel = "kubabase.io/component";
+// Set on every child when spec.organization is not empty, for grouping and selection.
+inline constexpr std::string_view kOrganizationLabel = "kubabase.io/organization";
+// Set by the finalizer on a namespace kept by deletionPolicy Retain ("true").
+inline constexpr std::string_view kRetainedLabel = "kubabase.io/retained";
+
+// Pod-template annotation: sha256 of the Secret values and config a workload consumes, so a
+// change rolls its pods. Never the values themselves.
+inline constexpr std::string_view kConfigHashAnnotation = "kubabase.io/config-hash";
+
+// Secrets in the project namespace.
+inline constexpr std::string_view kDbCredentialsSecret = "db-credentials";
+inline constexpr std::string_view kApiKeysSecret = "api-keys";
+// Copies of user Secrets named by the spec (kept in sync by the reconciler).
+inline constexpr std::string_view kS3CredentialsSecret = "s3-credentials";
+inline constexpr std::string_view kSmtpCredentialsSecret = "smtp-credentials";
+inline constexpr std::string_view kSmtpPasswordKey = "password";
+
+// api-keys data keys (a pod can envFrom the Secret as is).
+inline constexpr std::string_view kJwtSecretKey = "JWT_SECRET";
+inline constexpr std::string_view kAnonKeyKey = "ANON_KEY";
+inline constexpr std::string_view kServiceRoleKeyKey = "SERVICE_ROLE_KEY";
+inline constexpr std::string_view kSupabaseUrlKey = "SUPABASE_URL";
+// s3-credentials data keys (as the user's Secret holds them).
+inline constexpr std::string_view kAwsAccessKeyIdKey = "AWS_ACCESS_KEY_ID";
+inline constexpr std::string_view kAwsSecretAccessKeyKey = "AWS_SECRET_ACCESS_KEY";
+
+// db-credentials data keys: one per database login role, named as the role.
+inline constexpr std::string_view kRoleAuthenticator = "authenticator";
+inline constexpr std::string_view kRoleAuthAdmin = "supabase_auth_admin";
+inline constexpr std::string_view kRoleStorageAdmin = "supabase_storage_admin";
+inline constexpr std::string_view kRoleSupabaseAdmin = "supabase_admin";
+inline constexpr std::string_view kRolePostgres = "postgres";
+inline constexpr std::string_view kLoginRoles[] = {kRoleAuthenticator, kRoleAuthAdmin,
+                                                   kRoleStorageAdmin, kRoleSupabaseAdmin,
+                                                   kRolePostgres};
+// The superuser the database is initialized with and the bootstrap Job connects as.
+inline constexpr std::string_view kSuperuserRole = kRoleSupabaseAdmin;
+
+// Workloads and Services (a Service has its workload's name).
+inline constexpr std::string_view kDatabase = "db";
+inline constexpr std::string_view kRest = "rest";
+inline constexpr std::string_view kAuth = "auth";
+inline constexpr std::string_view kStorage = "storage";
+inline constexpr int kDatabasePort = 5432;
+inline constexpr int kRestPort = 3000;
+inline constexpr int kRestAdminPort = 3001;
+inline constexpr int kAuthPort = 9999;
+inline constexpr int kStoragePort = 5000;
+inline constexpr std::string_view kDatabaseName = "postgres";
+
+// The StatefulSet's volumeClaimTemplate; its PVC is "data-db-0".
+inline constexpr std::string_view kDatabaseVolume = "data";
+inline constexpr std::string_view kDatabaseClaim = "data-db-0";
+// The Storage API's file-backend PVC.
+inline constexpr std::string_view kStorageClaim = "storage-data";
+inline constexpr std::string_view kStorageFilePath = "/var/lib/storage";
+
+// The bootstrap ConfigMap, its keys, where the Job mounts it, and the Job's name prefix (the
+// Job is "db-bootstrap-<hash of its inputs>", so changed inputs run it again).
+inline constexpr std::string_view kBootstrap = "db-bootstrap";
+inline constexpr std::string_view kBootstrapSqlKey = "bootstrap.sql";
+inline constexpr std::string_view kBootstrapScriptKey = "bootstrap.sh";
+inline constexpr std::string_view kBootstrapMountPath = "/bootstrap";
+
+// Ingresses: /rest/v1 and /auth/v1 share one; storage has its own for X-Forwarded-Prefix.
+inline constexpr std::string_view kApiIngress = "api";
+inline constexpr std::string_view kStorageIngress = "storage";
+
+// NetworkPolicies.
+inline constexpr std::string_view kAllowSameNamespacePolicy = "allow-same-namespace-and-ingress";
+inline constexpr std::string_view kDatabasePolicy = "db-same-namespace-only";
+
+// The project's namespace: <prefix><project name>.
+std::string Namespace(const Defaults& defaults, std::string_view project);
+
+// The bootstrap Job's environment variable holding `role`'s password: upper-cased role plus
+// "_PASSWORD", e.g. "AUTHENTICATOR_PASSWORD", "SUPABASE_AUTH_ADMIN_PASSWORD".
+std::string PasswordEnvVar(std::string_view role);
+
+// The labels of every child: managed-by, project, component (and organization when not empty).
+std::map<std::string, std::string> Labels(std::string_view project, Component component,
+                                          std::string_view organization = {});
+
+// The subset that selects a component's pods. Stable for the life of a project (selectors are
+// immutable), so it never carries the organization.
+std::map<std::string, std::string> SelectorLabels(std::string_view project, Component component);
+
+}  // namespace names
+}  // namespace kubabase::project
