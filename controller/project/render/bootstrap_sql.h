@@ -7,24 +7,35 @@
 //                    env var per LoginRoleSpecs() entry taken from db-credentials, JWT_EXP.
 //
 // What the SQL guarantees, on plain PostgreSQL 15 and on the supabase/postgres image alike (where
-// most of it already exists), every run, idempotently:
-//   roles     postgres (created LOGIN if missing), supabase_admin (SUPERUSER LOGIN), anon,
-//             authenticated (NOLOGIN INHERIT), service_role (NOLOGIN INHERIT BYPASSRLS),
-//             authenticator (LOGIN NOINHERIT, member of anon/authenticated/service_role,
-//             statement_timeout and lock_timeout 8s, never a member of supabase_admin),
-//             supabase_auth_admin / supabase_storage_admin (LOGIN NOINHERIT CREATEROLE, search_path
-//             = auth / storage, CREATE on the database); anon statement_timeout 3s, authenticated 8s
+// most of it already exists), every run, idempotently, in one transaction:
+//   roles     postgres (created LOGIN if missing), supabase_admin (created SUPERUSER LOGIN if
+//             missing), anon, authenticated (NOLOGIN INHERIT), service_role (NOLOGIN INHERIT
+//             BYPASSRLS), authenticator (LOGIN NOINHERIT, member of anon/authenticated/service_role,
+//             statement_timeout and lock_timeout 8s, never able to become a superuser: memberships
+//             in supabase_admin/postgres are revoked, anything else fails the run),
+//             supabase_auth_admin / supabase_storage_admin (LOGIN NOINHERIT, search_path auth /
+//             storage, CREATE on the database; storage admin is a member of authenticator so that
+//             Storage can switch to the API roles); anon statement_timeout 3s, authenticated 8s;
+//             postgres is a member of the API and service admin roles, search_path includes
+//             extensions. Attributes we do not state (the image's CREATEROLE on its admins) are
+//             left as found; on plain Postgres the admins get no CREATEROLE.
 //   passwords ALTER ROLE ... PASSWORD for every login role on every run, from psql variables
-//   schemas   extensions (uuid-ossp, pgcrypto when available), auth (owner supabase_auth_admin on
-//             plain Postgres), storage (owner supabase_storage_admin on plain Postgres),
-//             graphql_public; USAGE for the API roles, default privileges in public/storage
+//   schemas   extensions (uuid-ossp, pgcrypto when the server ships them), auth, storage,
+//             graphql_public, all created owned by supabase_admin (as on the image); ALL on auth to
+//             supabase_auth_admin and on storage to supabase_storage_admin; USAGE on them and on
+//             public to the API roles; default privileges on tables, functions and sequences that
+//             postgres and supabase_admin create in public (and postgres in storage)
 //   functions auth.uid(), auth.role(), auth.email() from request.jwt.claims (legacy
-//             request.jwt.claim.* as fallback)
-//   settings  ALTER DATABASE postgres SET "app.settings.jwt_exp". The JWT secret is never stored.
+//             request.jwt.claim.* first, as GoTrue writes them), owned by supabase_auth_admin so
+//             that GoTrue's migrations may replace them; created only when missing or legacy-only
+//   settings  ALTER DATABASE <current> SET "app.settings.jwt_exp". The JWT secret is never stored,
+//             and an app.settings.jwt_secret an older setup left on the database is removed.
 //
-// Secrets never appear in the SQL or the script: the script passes each password to psql as a
-// variable read from the environment at run time, and the SQL quotes it with :'variable'.
-// Every statement runs under ON_ERROR_STOP=1, so any failure makes the Job fail (and retry).
+// Secrets never appear in the SQL, the script or any command line: psql reads each password from
+// the environment with \getenv (psql >= 15) unless it was given with -v, and the SQL quotes it
+// with :'variable'. The password statements run with statement logging off and terse errors, so
+// they reach neither the server log nor the Job log. Every statement runs under ON_ERROR_STOP=1
+// (the SQL sets it itself too), so any failure makes the Job fail and leaves nothing half done.
 //
 // All functions are pure and thread-safe.
 #pragma once
@@ -78,7 +89,9 @@ std::string BootstrapSql();
 // run sets that role's password too, and the next run logs in with it. The db StatefulSet must
 // therefore initialise its superuser with that same key.
 // It fails fast (exit 2) naming a missing variable (never printing a value), waits for the server
-// with pg_isready, then runs psql once; its exit code is psql's.
+// with pg_isready (exit 1 after BOOTSTRAP_WAIT_SECONDS), then runs
+// `psql -X -w -v ON_ERROR_STOP=1 -f $BOOTSTRAP_SQL` once; its exit code is psql's (3: a statement
+// failed). Passwords are not on psql's command line: the SQL reads them with \getenv.
 std::string BootstrapScript();
 
 }  // namespace kubabase::project
