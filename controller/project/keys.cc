@@ -9,6 +9,7 @@
 #include <openssl/rand.h>
 
 #include "controller/project/names.h"
+#include "controller/project/render/bootstrap_sql.h"
 
 namespace kubabase::project {
 namespace {
@@ -169,9 +170,9 @@ Json ApiKeyClaims(std::string_view role, std::string_view ref,
 StatusOr<Keys> EnsureKeys(const Keys& existing, const Project& project, const Defaults& defaults,
                           std::chrono::system_clock::time_point now, RandomSource& random) {
   Keys keys = existing;
-  for (std::string_view role : names::kLoginRoles) {
+  for (const std::string& role : LoginRoles()) {
     if (!Missing(keys.db_credentials, role)) continue;
-    KUBABASE_ASSIGN_OR_RETURN(keys.db_credentials[std::string(role)],
+    KUBABASE_ASSIGN_OR_RETURN(keys.db_credentials[role],
                               RandomSecret(random, kPasswordLength));
   }
   std::map<std::string, std::string>& api = keys.api_keys;

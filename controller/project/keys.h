@@ -76,7 +76,7 @@ Json ApiKeyClaims(std::string_view role, std::string_view ref,
 
 // The decoded contents of the two generated Secrets.
 struct Keys {
-  // Role name (names::kLoginRoles) -> password.
+  // Role name (LoginRoles() of render/bootstrap_sql.h) -> password.
   std::map<std::string, std::string> db_credentials;
   // JWT_SECRET, ANON_KEY, SERVICE_ROLE_KEY, SUPABASE_URL.
   std::map<std::string, std::string> api_keys;

@@ -1,7 +1,5 @@
 #include "controller/project/names.h"
 
-#include <cctype>
-
 namespace kubabase::project {
 
 std::string_view ComponentName(Component component) {
@@ -23,13 +21,6 @@ namespace names {
 
 std::string Namespace(const Defaults& defaults, std::string_view project) {
   return defaults.namespace_prefix + std::string(project);
-}
-
-std::string PasswordEnvVar(std::string_view role) {
-  std::string out;
-  out.reserve(role.size() + 9);
-  for (char c : role) out.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
-  return out + "_PASSWORD";
 }
 
 std::map<std::string, std::string> Labels(std::string_view project, Component component,

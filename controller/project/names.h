@@ -76,15 +76,13 @@ inline constexpr std::string_view kSupabaseUrlKey = "SUPABASE_URL";
 inline constexpr std::string_view kAwsAccessKeyIdKey = "AWS_ACCESS_KEY_ID";
 inline constexpr std::string_view kAwsSecretAccessKeyKey = "AWS_SECRET_ACCESS_KEY";
 
-// db-credentials data keys: one per database login role, named as the role.
+// db-credentials data keys: one per database login role, named as the role. The full list is
+// LoginRoles() in render/bootstrap_sql.h (the bootstrap sets a password for each).
 inline constexpr std::string_view kRoleAuthenticator = "authenticator";
 inline constexpr std::string_view kRoleAuthAdmin = "supabase_auth_admin";
 inline constexpr std::string_view kRoleStorageAdmin = "supabase_storage_admin";
 inline constexpr std::string_view kRoleSupabaseAdmin = "supabase_admin";
 inline constexpr std::string_view kRolePostgres = "postgres";
-inline constexpr std::string_view kLoginRoles[] = {kRoleAuthenticator, kRoleAuthAdmin,
-                                                   kRoleStorageAdmin, kRoleSupabaseAdmin,
-                                                   kRolePostgres};
 // The superuser the database is initialized with and the bootstrap Job connects as.
 inline constexpr std::string_view kSuperuserRole = kRoleSupabaseAdmin;
 
@@ -107,12 +105,9 @@ inline constexpr std::string_view kDatabaseClaim = "data-db-0";
 inline constexpr std::string_view kStorageClaim = "storage-data";
 inline constexpr std::string_view kStorageFilePath = "/var/lib/storage";
 
-// The bootstrap ConfigMap, its keys, where the Job mounts it, and the Job's name prefix (the
-// Job is "db-bootstrap-<hash of its inputs>", so changed inputs run it again).
+// The bootstrap ConfigMap and the Job's name prefix (the Job is "db-bootstrap-<hash of its
+// inputs>", so changed inputs run it again). Keys, mount path and env: render/bootstrap_sql.h.
 inline constexpr std::string_view kBootstrap = "db-bootstrap";
-inline constexpr std::string_view kBootstrapSqlKey = "bootstrap.sql";
-inline constexpr std::string_view kBootstrapScriptKey = "bootstrap.sh";
-inline constexpr std::string_view kBootstrapMountPath = "/bootstrap";
 
 // Ingresses: /rest/v1 and /auth/v1 share one; storage has its own for X-Forwarded-Prefix.
 inline constexpr std::string_view kApiIngress = "api";
@@ -124,10 +119,6 @@ inline constexpr std::string_view kDatabasePolicy = "db-same-namespace-only";
 
 // The project's namespace: <prefix><project name>.
 std::string Namespace(const Defaults& defaults, std::string_view project);
-
-// The bootstrap Job's environment variable holding `role`'s password: upper-cased role plus
-// "_PASSWORD", e.g. "AUTHENTICATOR_PASSWORD", "SUPABASE_AUTH_ADMIN_PASSWORD".
-std::string PasswordEnvVar(std::string_view role);
 
 // The labels of every child: managed-by, project, component (and organization when not empty).
 std::map<std::string, std::string> Labels(std::string_view project, Component component,
