@@ -1,0 +1,177 @@
+// The database: headless Service, StatefulSet (one Postgres with a PVC), and the bootstrap
+// ConfigMap + Job that creates roles, schemas and grants (render/bootstrap_sql.h).
+#include "controller/project/render/bootstrap_sql.h"
+#include "controller/project/render/builders.h"
+
+namespace kubabase::project::render_internal {
+namespace {
+
+std::string DatabaseImage(const Context& ctx) {
+  return ctx.project.spec.database.image.empty() ? ctx.defaults.images.postgres
+                                                 : ctx.project.spec.database.image;
+}
+
+Json PgIsReady(int period, int failures) {
+  // Over TCP on loopback: the Unix socket path differs between images.
+  return {{"exec",
+           {{"command", Json::array({"pg_isready", "-h", "127.0.0.1", "-p",
+                                     std::to_string(names::kDatabasePort), "-U",
+                                     names::kSuperuserRole, "-d", names::kDatabaseName})}}},
+          {"periodSeconds", period},
+          {"timeoutSeconds", 5},
+          {"failureThreshold", failures}};
+}
+
+Json DatabaseService(const Context& ctx) {
+  Json object = Object(ctx, "v1", "Service", names::kDatabase, Component::kDatabase);
+  // Headless: the StatefulSet's governing Service; clients resolve "db" to the pod.
+  object["spec"] = {
+      {"clusterIP", "None"},
+      {"selector", ToJson(names::SelectorLabels(ctx.project.name, Component::kDatabase))},
+      {"ports", Json::array({{{"name", "postgres"},
+                              {"port", names::kDatabasePort},
+                              {"targetPort", "postgres"},
+                              {"protocol", "TCP"}}})}};
+  return object;
+}
+
+Json StatefulSet(const Context& ctx) {
+  const DatabaseSpec& db = ctx.project.spec.database;
+  const std::string data_dir = "/var/lib/postgresql/data";
+  Json env = Json::array(
+      {// Both images initialise this superuser (supabase/postgres sets the same by default); the
+       // bootstrap Job logs in as it with the same db-credentials key.
+       Env("POSTGRES_USER", names::kSuperuserRole),
+       EnvFromSecret("POSTGRES_PASSWORD", names::kDbCredentialsSecret, names::kSuperuserRole),
+       Env("POSTGRES_DB", names::kDatabaseName),
+       // A subdirectory: a fresh volume's root holds lost+found, which initdb refuses.
+       Env("PGDATA", data_dir + "/pgdata")});
+  Json container = {
+      {"name", "postgres"},
+      {"image", DatabaseImage(ctx)},
+      {"imagePullPolicy", "IfNotPresent"},
+      {"ports", Json::array({{{"name", "postgres"},
+                              {"containerPort", names::kDatabasePort},
+                              {"protocol", "TCP"}}})},
+      {"env", env},
+      {"securityContext", ContainerSecurityContext()},
+      {"volumeMounts", Json::array({{{"name", names::kDatabaseVolume}, {"mountPath", data_dir}},
+                                    {{"name", "run"}, {"mountPath", "/var/run/postgresql"}}})},
+      // First initialisation runs every migration of the supabase image: allow 10 minutes.
+      {"startupProbe", PgIsReady(5, 120)},
+      {"readinessProbe", PgIsReady(5, 3)},
+      {"livenessProbe", PgIsReady(10, 6)}};
+  if (db.resources.is_object() && !db.resources.empty()) container["resources"] = db.resources;
+
+  Json claim_spec = {{"accessModes", Json::array({"ReadWriteOnce"})},
+                     {"resources", {{"requests", {{"storage", db.storage.size}}}}}};
+  if (!db.storage.storage_class_name.empty()) {
+    claim_spec["storageClassName"] = db.storage.storage_class_name;
+  }
+  Json claim_labels = ToJson(names::Labels(ctx.project.name, Component::kDatabase,
+                                           ctx.project.spec.organization));
+  Json pod_labels = ToJson(names::SelectorLabels(ctx.project.name, Component::kDatabase));
+  pod_labels[std::string(names::kManagedByLabel)] = names::kManagedByValue;
+
+  Json object = Object(ctx, "apps/v1", "StatefulSet", names::kDatabase, Component::kDatabase);
+  object["spec"] = {
+      {"replicas", ctx.project.spec.paused ? 0 : 1},
+      {"serviceName", names::kDatabase},
+      {"revisionHistoryLimit", 3},
+      {"selector",
+       {{"matchLabels", ToJson(names::SelectorLabels(ctx.project.name, Component::kDatabase))}}},
+      // Keep the data volume when the StatefulSet goes (Retain) or scales to 0 (paused).
+      {"persistentVolumeClaimRetentionPolicy", {{"whenDeleted", "Retain"}, {"whenScaled", "Retain"}}},
+      {"template",
+       {{"metadata", {{"labels", pod_labels}}},
+        {"spec",
+         {{"automountServiceAccountToken", false},
+          {"enableServiceLinks", false},
+          {"securityContext", PodSecurityContext(kPostgresUid)},
+          // Postgres shuts down cleanly on SIGTERM given time to checkpoint.
+          {"terminationGracePeriodSeconds", 60},
+          {"containers", Json::array({container})},
+          {"volumes", Json::array({{{"name", "run"}, {"emptyDir", Json::object()}}})}}}}},
+      // Immutable after creation: a size change needs the PVC expanded by hand.
+      {"volumeClaimTemplates",
+       Json::array({{{"apiVersion", "v1"},
+                     {"kind", "PersistentVolumeClaim"},
+                     {"metadata", {{"name", names::kDatabaseVolume}, {"labels", claim_labels}}},
+                     {"spec", claim_spec}}})}};
+  return object;
+}
+
+Json BootstrapConfigMap(const Context& ctx) {
+  Json object = Object(ctx, "v1", "ConfigMap", names::kBootstrap, Component::kBootstrap);
+  object["data"] = {{std::string(kBootstrapSqlFile), BootstrapSql()},
+                    {std::string(kBootstrapScriptFile), BootstrapScript()}};
+  return object;
+}
+
+StatusOr<Json> BootstrapJob(const Context& ctx) {
+  const std::string image =
+      ctx.defaults.images.bootstrap.empty() ? DatabaseImage(ctx) : ctx.defaults.images.bootstrap;
+  const std::string jwt_exp = std::to_string(ctx.project.spec.auth.jwt_expiry_seconds);
+  Json env = Json::array({Env("PGHOST", names::kDatabase),
+                          Env("PGPORT", std::to_string(names::kDatabasePort)),
+                          Env("PGDATABASE", names::kDatabaseName),
+                          Env("PGUSER", names::kSuperuserRole),
+                          EnvFromSecret("PGPASSWORD", names::kDbCredentialsSecret,
+                                        names::kSuperuserRole)});
+  // Every input that changes what the Job does goes into its name (passwords as a hash only).
+  std::vector<std::pair<std::string, std::string>> inputs = {
+      {"sql", BootstrapSql()}, {"script", BootstrapScript()}, {"image", image},
+      {"jwt_exp", jwt_exp}};
+  for (const LoginRoleSpec& role : LoginRoleSpecs()) {
+    KUBABASE_ASSIGN_OR_RETURN(std::string password, DbPassword(ctx, role.role));
+    inputs.emplace_back(role.role, password);
+    env.push_back(EnvFromSecret(role.password_env, names::kDbCredentialsSecret, role.role));
+  }
+  env.push_back(Env(kJwtExpEnv, jwt_exp));
+  const std::string name = std::string(names::kBootstrap) + "-" + HashOf(inputs).substr(0, 10);
+
+  Json container = {
+      {"name", "bootstrap"},
+      {"image", image},
+      {"imagePullPolicy", "IfNotPresent"},
+      {"command", Json::array({"/bin/sh", std::string(kBootstrapMountPath) + "/" +
+                                              std::string(kBootstrapScriptFile)})},
+      {"env", env},
+      {"securityContext", ContainerSecurityContext()},
+      {"volumeMounts", Json::array({{{"name", "bootstrap"},
+                                     {"mountPath", kBootstrapMountPath},
+                                     {"readOnly", true}}})}};
+  Json pod_labels = ToJson(names::SelectorLabels(ctx.project.name, Component::kBootstrap));
+  pod_labels[std::string(names::kManagedByLabel)] = names::kManagedByValue;
+  Json object = Object(ctx, "batch/v1", "Job", name, Component::kBootstrap);
+  object["spec"] = {
+      // The script waits for the server itself; retries cover a database that restarts meanwhile.
+      {"backoffLimit", 6},
+      {"template",
+       {{"metadata", {{"labels", pod_labels}}},
+        {"spec",
+         {{"restartPolicy", "Never"},
+          {"automountServiceAccountToken", false},
+          {"enableServiceLinks", false},
+          {"securityContext", PodSecurityContext(kPostgresUid)},
+          {"containers", Json::array({container})},
+          {"volumes", Json::array({{{"name", "bootstrap"},
+                                    {"configMap", {{"name", names::kBootstrap}}}}})}}}}}};
+  return object;
+}
+
+}  // namespace
+
+Status AppendDatabase(const Context& ctx, std::vector<Json>& out) {
+  out.push_back(DatabaseService(ctx));
+  out.push_back(StatefulSet(ctx));
+  out.push_back(BootstrapConfigMap(ctx));
+  // Paused: the database is down, a Job would only fail its retries.
+  if (!ctx.project.spec.paused) {
+    KUBABASE_ASSIGN_OR_RETURN(Json job, BootstrapJob(ctx));
+    out.push_back(std::move(job));
+  }
+  return Status();
+}
+
+}  // namespace kubabase::project::render_internal

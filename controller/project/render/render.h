@@ -1,0 +1,69 @@
+// Render: the pure step of a reconcile. (Project, operator Defaults, Keys, copied user Secrets)
+// -> every object the project's namespace should hold, in apply order. No client, clock or
+// randomness: the same inputs give byte-identical output, which the golden tests pin down.
+//
+//   StatusOr<Keys> keys = EnsureKeys(existing, project, defaults, clock.WallNow(), random);
+//   StatusOr<std::vector<Json>> objects = DesiredObjects(project, defaults, *keys, user_secrets);
+//   for (const Json& object : *objects) Apply(object);   // server-side apply, manager "kubabase"
+//
+// Every object has apiVersion, kind, metadata.name, metadata.namespace (except the Namespace), the
+// labels of names::Labels (so watches map it back by kubabase.io/project and the reconciler can
+// gate or prune by kubabase.io/component), and, except as below, an owner reference to the
+// Project (controller: true, blockOwnerDeletion: true).
+//
+// Decisions (see the .cc files for the why):
+// - Apply order: Namespace; Secrets; NetworkPolicies (before any pod exists, so there is no open
+//   window); db Service, StatefulSet; bootstrap ConfigMap and Job; rest, auth, storage (PVC,
+//   Service, Deployment each); Ingresses. The reconciler may gate later groups on earlier ones.
+// - deletionPolicy Retain: the Namespace, the Secrets and the storage-data PVC carry NO owner
+//   reference, so that neither garbage collection nor a foreground delete (`kubectl delete
+//   --cascade=foreground`) can take data or keys with the Project; a new Project of the same name
+//   adopts them. With Delete, they are owned like everything else. (The db StatefulSet's PVC
+//   data-db-0 is created by the StatefulSet controller and never owned.)
+// - enabled: false renders none of the component's objects (Deployment, Service, PVC, its Ingress
+//   rules). The reconciler deletes children that carry our labels but are not in this list.
+// - paused: true renders every workload with replicas 0 (the db StatefulSet too); the bootstrap
+//   Job is not rendered while paused (it could not reach the database).
+// - The bootstrap Job is named db-bootstrap-<10 hex of sha256(SQL, script, image, JWT_EXP,
+//   passwords)>: a Job's pod template is immutable, so changed inputs make a new Job that runs
+//   again; the reconciler deletes older db-bootstrap-* Jobs.
+// - rest, auth and storage pods carry kubabase.io/config-hash: sha256 over the Secret values they
+//   consume (never the values), so a changed password or key rolls them. The db has none: its
+//   env only matters at first initialisation, and restarting Postgres for nothing is costly.
+// - Passwords reach containers only through secretKeyRef env; connection URIs use $(DB_PASSWORD)
+//   expansion, so no secret is in any pod spec, ConfigMap, annotation or command line.
+//
+// Thread-safe (pure).
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "controller/base/status.h"
+#include "controller/project/defaults.h"
+#include "controller/project/keys.h"
+#include "controller/project/project.h"
+
+namespace kubabase::project {
+
+// Values the reconciler read from Secrets the spec names; copied into the project namespace.
+struct UserSecrets {
+  // AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY from spec.storage.s3.credentialsSecretRef.
+  std::map<std::string, std::string> s3_credentials;
+  // The key spec.auth.smtp.passwordSecretRef names; empty when none is configured.
+  std::string smtp_password;
+};
+
+// Every desired object, in apply order.
+// Returns InvalidArgument naming the field when the spec cannot be rendered (an unparsable
+// quantity), FailedPrecondition when inputs are incomplete: a db-credentials or api-keys value
+// missing from `keys` (call EnsureKeys first), or backend s3 without both AWS keys in
+// `user_secrets` (the message names the Secret, never a value).
+StatusOr<std::vector<Json>> DesiredObjects(const Project& project, const Defaults& defaults,
+                                           const Keys& keys, const UserSecrets& user_secrets = {});
+
+// A quantity ("50Mi", "1G", "1.5Gi", "1000") in bytes, rounded up; InvalidArgument otherwise.
+StatusOr<int64_t> QuantityBytes(std::string_view quantity);
+
+}  // namespace kubabase::project
