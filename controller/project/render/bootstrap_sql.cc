@@ -1,8 +1,8 @@
-// How the bootstrap is built: one psql script in a single transaction, in which every statement is
-// either naturally idempotent (GRANT, ALTER ROLE ... SET, ALTER DEFAULT PRIVILEGES, CREATE ... IF NOT
-// EXISTS) or guarded by a catalog lookup in a DO block. Facts about the supabase/postgres image come
-// from its migrations/db (init-scripts and migrations); the password and jwt_exp statements follow
-// supabase/supabase docker/volumes/db/roles.sql and jwt.sql.
+// How the bootstrap is built: one psql script in a single transaction, in which every statement
+// is either naturally idempotent (GRANT, ALTER ROLE ... SET, ALTER DEFAULT PRIVILEGES, CREATE ...
+// IF NOT EXISTS) or guarded by a catalog lookup in a DO block. Facts about the supabase/postgres
+// image come from its migrations/db (init-scripts and migrations); the password and jwt_exp
+// statements follow supabase/supabase docker/volumes/db/roles.sql and jwt.sql.
 #include "controller/project/render/bootstrap_sql.h"
 
 #include <cctype>
@@ -23,8 +23,8 @@ LoginRoleSpec MakeSpec(std::string role) {
 // Nothing reaches the server here. \getenv needs psql >= 15.
 std::string VariableSection() {
   std::string out =
-      "-- Variables: given with psql -v, else read from the environment here (never from argv, where\n"
-      "-- every process in the pod could read them). Checked inside the transaction below.\n";
+      "-- Variables: given with psql -v, else read from the environment here (never from argv,\n"
+      "-- where every process in the pod could read them). Checked in the transaction below.\n";
   auto add = [&out](std::string_view variable, std::string_view env) {
     std::string v(variable);
     out += "\\if :{?" + v + "}\n\\else\n\\getenv " + v + " " + std::string(env) + "\n\\endif\n";
@@ -281,7 +281,7 @@ std::string BootstrapSql() {
   sql += "\n";
   sql += PasswordSection();
   sql +=
-      "\n-- Session lifetime for those who read it (e.g. SQL helpers); GoTrue has its own setting.\n"
+      "\n-- Session lifetime for SQL that reads it; GoTrue has its own setting.\n"
       "SELECT format('ALTER DATABASE %I SET \"app.settings.jwt_exp\" TO %L', current_database(),\n"
       "              :'" + std::string(kJwtExpPsqlVariable) + "') \\gexec\n"
       "-- Never store the JWT secret in the database; drop one an older setup left behind.\n"
@@ -337,7 +337,9 @@ std::string BootstrapScript() {
       "  *[!0-9]*) echo \"bootstrap: JWT_EXP must be a whole number of seconds\" >&2; exit 2 ;;\n"
       "esac\n"
       "case \"$wait_seconds\" in\n"
-      "  ''|*[!0-9]*) echo \"bootstrap: BOOTSTRAP_WAIT_SECONDS must be a whole number\" >&2; exit 2 ;;\n"
+      "  ''|*[!0-9]*)\n"
+      "    echo \"bootstrap: BOOTSTRAP_WAIT_SECONDS must be a whole number\" >&2\n"
+      "    exit 2 ;;\n"
       "esac\n"
       "if [ ! -r \"$sql\" ]; then\n"
       "  echo \"bootstrap: cannot read $sql\" >&2\n"

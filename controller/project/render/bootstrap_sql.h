@@ -10,9 +10,10 @@
 // most of it already exists), every run, idempotently, in one transaction:
 //   roles     postgres (created LOGIN if missing), supabase_admin (created SUPERUSER LOGIN if
 //             missing), anon, authenticated (NOLOGIN INHERIT), service_role (NOLOGIN INHERIT
-//             BYPASSRLS), authenticator (LOGIN NOINHERIT, member of anon/authenticated/service_role,
-//             statement_timeout and lock_timeout 8s, never able to become a superuser: memberships
-//             in supabase_admin/postgres are revoked, anything else fails the run),
+//             BYPASSRLS), authenticator (LOGIN NOINHERIT, member of anon, authenticated and
+//             service_role, statement_timeout and lock_timeout 8s, never able to become a
+//             superuser: memberships in supabase_admin/postgres are revoked, any other path to a
+//             superuser fails the run),
 //             supabase_auth_admin / supabase_storage_admin (LOGIN NOINHERIT, search_path auth /
 //             storage, CREATE on the database; storage admin is a member of authenticator so that
 //             Storage can switch to the API roles); anon statement_timeout 3s, authenticated 8s;
