@@ -1,0 +1,310 @@
+// The rules of render.h, one test each: ownership per deletion policy, secrets never outside
+// Secrets, enabled: false, paused, file vs s3, config-hash and Job-name sensitivity, extraEnv.
+#include <functional>
+#include <set>
+
+#include <gtest/gtest.h>
+
+#include "controller/project/render/render.h"
+#include "controller/project/render/render_testing.h"
+
+namespace kubabase::project {
+namespace {
+
+using testing::EnvOf;
+using testing::FixedKeys;
+using testing::FixedUserSecrets;
+using testing::Find;
+using testing::Fixture;
+
+std::vector<Json> Render(const Project& project, const Keys& keys = FixedKeys(),
+                         const UserSecrets& secrets = FixedUserSecrets()) {
+  StatusOr<std::vector<Json>> objects = DesiredObjects(project, Defaults(), keys, secrets);
+  EXPECT_TRUE(objects.ok()) << objects.status().ToString();
+  return objects.ok() ? *objects : std::vector<Json>{};
+}
+
+std::string ConfigHash(const std::vector<Json>& objects, std::string_view deployment) {
+  Json d = Find(objects, "Deployment", deployment);
+  return d["spec"]["template"]["metadata"]["annotations"]["kubabase.io/config-hash"];
+}
+
+std::string JobName(const std::vector<Json>& objects) {
+  return Find(objects, "Job", "db-bootstrap-")["metadata"]["name"];
+}
+
+bool HasOwner(const Json& object) { return object["metadata"].contains("ownerReferences"); }
+
+TEST(Render, IsDeterministic) {
+  Project project = Fixture("full");
+  EXPECT_EQ(Json(Render(project)).dump(), Json(Render(project)).dump());
+}
+
+TEST(Render, EveryObjectHasKindLabelsAndANamespaceButTheNamespace) {
+  for (const char* fixture : {"minimal", "full"}) {
+    Project project = Fixture(fixture);
+    for (const Json& object : Render(project)) {
+      SCOPED_TRACE(object["kind"].get<std::string>() + "/" + object["metadata"]["name"].get<std::string>());
+      EXPECT_TRUE(object["apiVersion"].is_string());
+      const Json& labels = object["metadata"]["labels"];
+      EXPECT_EQ(labels["app.kubernetes.io/managed-by"], "kubabase");
+      EXPECT_EQ(labels["kubabase.io/project"], project.name);
+      EXPECT_TRUE(labels["kubabase.io/component"].is_string());
+      if (object["kind"] == "Namespace") {
+        EXPECT_FALSE(object["metadata"].contains("namespace"));
+      } else {
+        EXPECT_EQ(object["metadata"]["namespace"], "project-" + project.name);
+      }
+    }
+  }
+}
+
+TEST(Render, WritesNoEmptyStringBecauseTheApiserverDropsThemAndThatReadsAsDrift) {
+  std::function<void(const Json&, const std::string&)> walk = [&](const Json& v,
+                                                                  const std::string& path) {
+    if (v.is_string()) {
+      EXPECT_NE(v.get<std::string>(), "") << path;
+    } else if (v.is_object()) {
+      for (const auto& [k, c] : v.items()) walk(c, path + "." + k);
+    } else if (v.is_array()) {
+      for (size_t i = 0; i < v.size(); ++i) walk(v[i], path + "[" + std::to_string(i) + "]");
+    }
+  };
+  for (const char* fixture : {"minimal", "full"}) {
+    for (const Json& object : Render(Fixture(fixture))) walk(object, object["kind"]);
+  }
+}
+
+TEST(Render, DeletePolicyOwnsEverything) {
+  Project project = Fixture("minimal");
+  project.spec.deletion_policy = DeletionPolicy::kDelete;
+  for (const Json& object : Render(project)) {
+    ASSERT_TRUE(HasOwner(object)) << object["kind"] << "/" << object["metadata"]["name"];
+    const Json& owner = object["metadata"]["ownerReferences"][0];
+    EXPECT_EQ(owner["apiVersion"], "kubabase.io/v1alpha1");
+    EXPECT_EQ(owner["kind"], "Project");
+    EXPECT_EQ(owner["name"], "minimal");
+    EXPECT_EQ(owner["uid"], project.uid);
+    EXPECT_EQ(owner["controller"], true);
+    EXPECT_EQ(owner["blockOwnerDeletion"], true);
+  }
+}
+
+TEST(Render, RetainPolicyLeavesNamespaceKeysAndFilesUnowned) {
+  std::vector<Json> objects = Render(Fixture("minimal"));  // Retain is the default
+  const std::set<std::pair<std::string, std::string>> kept = {
+      {"Namespace", "project-minimal"},
+      {"Secret", "db-credentials"},
+      {"Secret", "api-keys"},
+      {"PersistentVolumeClaim", "storage-data"}};
+  for (const Json& object : objects) {
+    std::pair<std::string, std::string> id = {object["kind"], object["metadata"]["name"]};
+    EXPECT_EQ(HasOwner(object), !kept.contains(id)) << id.first << "/" << id.second;
+  }
+}
+
+TEST(Render, NoSecretValueAppearsOutsideSecretData) {
+  Project project = Fixture("full");
+  for (const Json& object : Render(project)) {
+    if (object["kind"] == "Secret") continue;
+    std::string text = object.dump();
+    for (const std::string& value : testing::AllSecretValues()) {
+      EXPECT_EQ(text.find(value), std::string::npos)
+          << object["kind"] << "/" << object["metadata"]["name"] << " contains a secret";
+    }
+  }
+}
+
+TEST(Render, SecretsCarryExactlyTheKeysBase64Encoded) {
+  std::vector<Json> objects = Render(Fixture("minimal"));
+  StatusOr<std::map<std::string, std::string>> db = SecretValues(Find(objects, "Secret", "db-credentials"));
+  StatusOr<std::map<std::string, std::string>> api = SecretValues(Find(objects, "Secret", "api-keys"));
+  ASSERT_TRUE(db.ok() && api.ok());
+  EXPECT_EQ(*db, FixedKeys().db_credentials);
+  EXPECT_EQ(*api, FixedKeys().api_keys);
+}
+
+TEST(Render, MissingKeysAreAFailedPreconditionNamingTheKeyNotAValue) {
+  Keys keys = FixedKeys();
+  keys.db_credentials.erase("authenticator");
+  StatusOr<std::vector<Json>> objects = DesiredObjects(Fixture("minimal"), Defaults(), keys);
+  EXPECT_EQ(objects.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(objects.status().message().find("authenticator"), std::string::npos);
+}
+
+TEST(Render, DisabledComponentsRenderNothingOfTheirOwn) {
+  Project project = Fixture("minimal");
+  project.spec.rest.enabled = false;
+  project.spec.storage.enabled = false;
+  std::vector<Json> objects = Render(project);
+  EXPECT_TRUE(Find(objects, "Deployment", "rest").is_null());
+  EXPECT_TRUE(Find(objects, "Service", "rest").is_null());
+  EXPECT_TRUE(Find(objects, "Deployment", "storage").is_null());
+  EXPECT_TRUE(Find(objects, "PersistentVolumeClaim", "storage-data").is_null());
+  EXPECT_TRUE(Find(objects, "Ingress", "storage").is_null());
+  Json api = Find(objects, "Ingress", "api");
+  ASSERT_FALSE(api.is_null());
+  ASSERT_EQ(api["spec"]["rules"][0]["http"]["paths"].size(), 1u);
+  EXPECT_EQ(api["spec"]["rules"][0]["http"]["paths"][0]["path"], "/auth/v1(/|$)(.*)");
+  EXPECT_FALSE(Find(objects, "Deployment", "auth").is_null());
+
+  project.spec.auth.enabled = false;
+  EXPECT_TRUE(Find(Render(project), "Ingress", "api").is_null());
+}
+
+TEST(Render, PausedScalesEveryWorkloadToZeroAndKeepsData) {
+  Project project = Fixture("minimal");
+  project.spec.paused = true;
+  std::vector<Json> objects = Render(project);
+  int workloads = 0;
+  for (const Json& object : objects) {
+    if (object["kind"] == "Deployment" || object["kind"] == "StatefulSet") {
+      EXPECT_EQ(object["spec"]["replicas"], 0) << object["metadata"]["name"];
+      ++workloads;
+    }
+  }
+  EXPECT_EQ(workloads, 4);
+  EXPECT_TRUE(Find(objects, "Job", "db-bootstrap-").is_null());
+  EXPECT_FALSE(Find(objects, "PersistentVolumeClaim", "storage-data").is_null());
+  EXPECT_FALSE(Find(objects, "Secret", "db-credentials").is_null());
+}
+
+TEST(Render, FileBackendUsesAPvcAndRecreate) {
+  std::vector<Json> objects = Render(Fixture("minimal"));
+  Json storage = Find(objects, "Deployment", "storage");
+  EXPECT_EQ(EnvOf(storage, "STORAGE_BACKEND")["value"], "file");
+  EXPECT_EQ(EnvOf(storage, "STORAGE_FILE_BACKEND_PATH")["value"], "/var/lib/storage");
+  EXPECT_EQ(EnvOf(storage, "GLOBAL_S3_BUCKET")["value"], "minimal");
+  EXPECT_EQ(storage["spec"]["strategy"]["type"], "Recreate");
+  EXPECT_FALSE(Find(objects, "PersistentVolumeClaim", "storage-data").is_null());
+  EXPECT_TRUE(Find(objects, "Secret", "s3-credentials").is_null());
+}
+
+TEST(Render, S3BackendCopiesCredentialsAndHasNoPvc) {
+  std::vector<Json> objects = Render(Fixture("full"));
+  Json storage = Find(objects, "Deployment", "storage");
+  EXPECT_EQ(EnvOf(storage, "STORAGE_BACKEND")["value"], "s3");
+  EXPECT_EQ(EnvOf(storage, "GLOBAL_S3_ENDPOINT")["value"], "https://minio.storage.svc:9000");
+  EXPECT_EQ(EnvOf(storage, "GLOBAL_S3_BUCKET")["value"], "acme-shop");  // defaulted to the name
+  EXPECT_EQ(EnvOf(storage, "AWS_SECRET_ACCESS_KEY")["valueFrom"]["secretKeyRef"]["name"],
+            "s3-credentials");
+  EXPECT_TRUE(EnvOf(storage, "STORAGE_FILE_BACKEND_PATH").is_null());
+  EXPECT_FALSE(storage["spec"].contains("strategy"));
+  EXPECT_TRUE(Find(objects, "PersistentVolumeClaim", "storage-data").is_null());
+  EXPECT_EQ(*SecretValues(Find(objects, "Secret", "s3-credentials")),
+            FixedUserSecrets().s3_credentials);
+}
+
+TEST(Render, S3WithoutCredentialsNamesTheSecretButNoValue) {
+  UserSecrets secrets = FixedUserSecrets();
+  secrets.s3_credentials.erase("AWS_SECRET_ACCESS_KEY");
+  StatusOr<std::vector<Json>> objects =
+      DesiredObjects(Fixture("full"), Defaults(), FixedKeys(), secrets);
+  EXPECT_EQ(objects.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(objects.status().message().find("storage/minio-acme"), std::string::npos);
+  EXPECT_EQ(objects.status().message().find("s3-access-key-id"), std::string::npos);
+}
+
+TEST(Render, ConfigHashFollowsOnlyTheSecretsAComponentConsumes) {
+  Project project = Fixture("minimal");
+  std::vector<Json> before = Render(project);
+  Keys keys = FixedKeys();
+  keys.db_credentials["authenticator"] = "a-new-password-for-authenticator";
+  std::vector<Json> after = Render(project, keys);
+  EXPECT_NE(ConfigHash(before, "rest"), ConfigHash(after, "rest"));
+  EXPECT_EQ(ConfigHash(before, "auth"), ConfigHash(after, "auth"));
+  EXPECT_EQ(ConfigHash(before, "storage"), ConfigHash(after, "storage"));
+  EXPECT_NE(JobName(before), JobName(after)) << "the bootstrap must run again to set it";
+
+  keys = FixedKeys();
+  keys.api_keys["JWT_SECRET"] = std::string(64, 'j');
+  after = Render(project, keys);
+  for (const char* d : {"rest", "auth", "storage"}) EXPECT_NE(ConfigHash(before, d), ConfigHash(after, d));
+  EXPECT_EQ(JobName(before), JobName(after)) << "the JWT secret is not a bootstrap input";
+}
+
+TEST(Render, BootstrapJobNameFollowsJwtExpiryAndImage) {
+  Project project = Fixture("minimal");
+  std::string name = JobName(Render(project));
+  EXPECT_EQ(name.size(), std::string("db-bootstrap-").size() + 10);
+  EXPECT_EQ(JobName(Render(project)), name);
+  project.spec.auth.jwt_expiry_seconds = 7200;
+  EXPECT_NE(JobName(Render(project)), name);
+  project = Fixture("minimal");
+  project.spec.database.image = "postgres:15";
+  EXPECT_NE(JobName(Render(project)), name);
+}
+
+TEST(Render, BootstrapConfigMapHoldsTheSqlAndScriptVerbatim) {
+  Json config_map = Find(Render(Fixture("minimal")), "ConfigMap", "db-bootstrap");
+  EXPECT_EQ(config_map["data"][std::string(kBootstrapSqlFile)], BootstrapSql());
+  EXPECT_EQ(config_map["data"][std::string(kBootstrapScriptFile)], BootstrapScript());
+}
+
+TEST(Render, BootstrapJobGetsEveryPasswordFromTheSecret) {
+  Json job = Find(Render(Fixture("minimal")), "Job", "db-bootstrap-");
+  for (const LoginRoleSpec& role : LoginRoleSpecs()) {
+    Json env = EnvOf(job, role.password_env);
+    EXPECT_EQ(env["valueFrom"]["secretKeyRef"]["name"], "db-credentials") << role.role;
+    EXPECT_EQ(env["valueFrom"]["secretKeyRef"]["key"], role.role);
+  }
+  EXPECT_EQ(EnvOf(job, "PGUSER")["value"], "supabase_admin");
+  EXPECT_EQ(EnvOf(job, "PGPASSWORD")["valueFrom"]["secretKeyRef"]["key"], "supabase_admin");
+}
+
+TEST(Render, ExtraEnvComesLastSoItOverrides) {
+  Project project = Fixture("minimal");
+  project.spec.rest.extra_env = Json::array({{{"name", "PGRST_DB_MAX_ROWS"}, {"value", "5"}}});
+  Json env = Find(Render(project), "Deployment", "rest")["spec"]["template"]["spec"]["containers"][0]["env"];
+  EXPECT_EQ(env.back()["name"], "PGRST_DB_MAX_ROWS");
+  EXPECT_EQ(env.back()["value"], "5");
+}
+
+TEST(Render, PodsMeetPodSecurityRestricted) {
+  for (const Json& object : Render(Fixture("full"))) {
+    if (!object.contains("spec") || !object["spec"].contains("template")) continue;
+    const Json& pod = object["spec"]["template"]["spec"];
+    SCOPED_TRACE(object["metadata"]["name"].get<std::string>());
+    EXPECT_EQ(pod["securityContext"]["runAsNonRoot"], true);
+    EXPECT_GT(pod["securityContext"]["runAsUser"].get<int>(), 0);
+    EXPECT_EQ(pod["securityContext"]["seccompProfile"]["type"], "RuntimeDefault");
+    for (const Json& container : pod["containers"]) {
+      EXPECT_EQ(container["securityContext"]["allowPrivilegeEscalation"], false);
+      EXPECT_EQ(container["securityContext"]["capabilities"]["drop"], Json::array({"ALL"}));
+    }
+  }
+}
+
+TEST(Render, UserIngressAnnotationsAreKeptButCannotBreakTheRewrite) {
+  Json api = Find(Render(Fixture("full")), "Ingress", "api");
+  const Json& annotations = api["metadata"]["annotations"];
+  EXPECT_EQ(annotations["cert-manager.io/cluster-issuer"], "letsencrypt");
+  EXPECT_EQ(annotations["nginx.ingress.kubernetes.io/rewrite-target"], "/$2");
+  EXPECT_EQ(api["spec"]["tls"][0]["secretName"], "acme-shop-tls");
+}
+
+TEST(Render, DatabaseIsReachableOnlyFromItsNamespace) {
+  std::vector<Json> objects = Render(Fixture("minimal"));
+  Json db = Find(objects, "NetworkPolicy", "db-same-namespace-only");
+  EXPECT_EQ(db["spec"]["ingress"][0]["from"], Json::parse(R"([{"podSelector": {}}])"));
+  Json apps = Find(objects, "NetworkPolicy", "allow-same-namespace-and-ingress");
+  EXPECT_EQ(apps["spec"]["podSelector"]["matchExpressions"][0]["operator"], "NotIn");
+  EXPECT_EQ(apps["spec"]["ingress"][0]["from"][1]["namespaceSelector"]["matchLabels"]
+                ["kubernetes.io/metadata.name"],
+            "ingress-nginx");
+}
+
+TEST(QuantityBytes, ConvertsBinaryDecimalAndPlainQuantities) {
+  EXPECT_EQ(*QuantityBytes("50Mi"), 52428800);
+  EXPECT_EQ(*QuantityBytes("1Gi"), 1073741824);
+  EXPECT_EQ(*QuantityBytes("1G"), 1000000000);
+  EXPECT_EQ(*QuantityBytes("1.5Ki"), 1536);
+  EXPECT_EQ(*QuantityBytes("1000"), 1000);
+  EXPECT_EQ(*QuantityBytes("0.5"), 1);  // rounded up: a limit is never smaller than asked
+  EXPECT_FALSE(QuantityBytes("50MB").ok());
+  EXPECT_FALSE(QuantityBytes("-1Mi").ok());
+  EXPECT_FALSE(QuantityBytes("100Ei").ok());
+}
+
+}  // namespace
+}  // namespace kubabase::project
