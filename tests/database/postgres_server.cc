@@ -158,6 +158,11 @@ std::string PostgresServer::Stop() {
                       "30", "stop"}),
         BaseEnv(), std::chrono::seconds(60));
     if (!stop.ok()) error = "pg_ctl stop failed: " + stop.Describe();
+    // pg_ctl returns once postmaster.pid is gone, which the postmaster removes just before it
+    // exits; give it a moment to finish exiting.
+    for (int i = 0; i < 500 && PostmasterAlive(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
     if (PostmasterAlive()) {
       kill(postmaster_pid_, SIGKILL);
       // The postmaster is not our child (pg_ctl's shell started it), so poll instead of waitpid.
