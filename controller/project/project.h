@@ -34,6 +34,7 @@ struct SecretKeyRef {
   std::string name;
   std::string key;
   bool empty() const { return name.empty(); }
+  friend bool operator==(const SecretKeyRef&, const SecretKeyRef&) = default;
 };
 
 // A whole Secret elsewhere in the cluster.
@@ -41,6 +42,7 @@ struct SecretRef {
   std::string namespace_;
   std::string name;
   bool empty() const { return name.empty(); }
+  friend bool operator==(const SecretRef&, const SecretRef&) = default;
 };
 
 struct VolumeSpec {
