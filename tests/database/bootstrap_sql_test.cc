@@ -32,11 +32,12 @@ std::map<std::string, std::string> FirstPasswords() {
           {"supabase_storage_admin", "storage-one %s %L"}};
 }
 
-// The second run rotates every password but the superuser's (the Job logs in with it).
-std::map<std::string, std::string> SecondPasswords() {
+// The second run rotates every password but the superuser's: the Job logs in with that one, so
+// the server must already know it.
+std::map<std::string, std::string> SecondPasswords(const std::string& superuser) {
   std::map<std::string, std::string> passwords = FirstPasswords();
   for (auto& [role, password] : passwords) {
-    if (role != "postgres") password = "rotated-" + role + "-'two'";
+    if (role != superuser) password = "rotated-" + role + "-'two'";
   }
   return passwords;
 }
@@ -56,15 +57,16 @@ std::string WriteFile(const std::string& path, const std::string& content) {
   return path;
 }
 
-// The Job's environment: connection as the superuser, one password per login role, JWT_EXP.
+// The Job's environment: connection as the server's superuser, one password per login role,
+// JWT_EXP.
 Subprocess::Env JobEnv(const PostgresServer& server, const std::map<std::string, std::string>& pw,
                        const std::string& sql_path) {
   Subprocess::Env env = server.BaseEnv();
   env["PGHOST"] = "127.0.0.1";
   env["PGPORT"] = std::to_string(server.port());
-  env["PGUSER"] = "postgres";
+  env["PGUSER"] = server.superuser();
   env["PGDATABASE"] = "postgres";
-  env["PGPASSWORD"] = pw.at("postgres");
+  env["PGPASSWORD"] = pw.at(server.superuser());
   for (const LoginRoleSpec& spec : LoginRoleSpecs()) env[spec.password_env] = pw.at(spec.role);
   env[std::string(kJwtExpEnv)] = kJwtExp;
   env["JWT_SECRET"] = kJwtSecret;
@@ -106,8 +108,19 @@ SELECT string_agg(line, E'\n' ORDER BY line) FROM (
   SELECT format('extension %s in %s', extname, extnamespace::regnamespace) FROM pg_extension
 ) AS facts(line))sql";
 
-// One server for the whole suite: initdb and two bootstrap runs take a few seconds, and every
-// check below reads the state they leave.
+// The two ways the server can come: the operator's StatefulSet makes supabase_admin the bootstrap
+// superuser (POSTGRES_USER, as the supabase/postgres image does), so plain Postgres then has no
+// `postgres` role until the bootstrap creates it; a stock install has `postgres` as superuser.
+struct SupabaseAdminIsSuperuser {
+  static constexpr char kSuperuser[] = "supabase_admin";
+};
+struct PostgresIsSuperuser {
+  static constexpr char kSuperuser[] = "postgres";
+};
+
+// One server per variant: initdb and two bootstrap runs take a few seconds, and every check below
+// reads the state they leave.
+template <typename Variant>
 class BootstrapSqlTest : public ::testing::Test {
  protected:
   struct Shared {
@@ -122,7 +135,7 @@ class BootstrapSqlTest : public ::testing::Test {
   static void SetUpTestSuite() {
     shared_ = new Shared;
     Shared& s = *shared_;
-    s.setup_error = s.server.Start(FirstPasswords().at("postgres"));
+    s.setup_error = s.server.Start(kSuperuser, FirstPasswords().at(kSuperuser));
     if (!s.setup_error.empty()) return;
     std::string sql = WriteFile(s.server.dir() + "/bootstrap.sql", BootstrapSql());
     std::string script = WriteFile(s.server.dir() + "/bootstrap.sh", BootstrapScript());
@@ -132,7 +145,7 @@ class BootstrapSqlTest : public ::testing::Test {
     // As an older self-hosted jwt.sql did; the next run must take it away.
     s.server.Query(std::string("ALTER DATABASE postgres SET \"app.settings.jwt_secret\" TO '") +
                    kStaleSecret + "'");
-    s.second_run = RunJob(script, JobEnv(s.server, SecondPasswords(), sql));
+    s.second_run = RunJob(script, JobEnv(s.server, SecondPasswords(kSuperuser), sql));
     s.snapshot_after_second = s.server.Query(kCatalogSnapshot);
   }
 
@@ -149,24 +162,27 @@ class BootstrapSqlTest : public ::testing::Test {
   static const PostgresServer& server() { return shared_->server; }
   static std::string Query(const std::string& sql) { return shared_->server.Query(sql); }
   static Subprocess::Result As(const std::string& role, const std::string& sql) {
-    return shared_->server.PsqlAs(role, SecondPasswords().at(role), sql);
+    return shared_->server.PsqlAs(role, SecondPasswords(kSuperuser).at(role), sql);
   }
 
-  static Shared* shared_;
+  static constexpr const char* kSuperuser = Variant::kSuperuser;
+  static inline Shared* shared_ = nullptr;
 };
 
-BootstrapSqlTest::Shared* BootstrapSqlTest::shared_ = nullptr;
+using Variants = ::testing::Types<SupabaseAdminIsSuperuser, PostgresIsSuperuser>;
+TYPED_TEST_SUITE(BootstrapSqlTest, Variants);
 
-TEST_F(BootstrapSqlTest, RunsTwiceAndTheSecondRunChangesNothing) {
+TYPED_TEST(BootstrapSqlTest, RunsTwiceAndTheSecondRunChangesNothing) {
   // The Job's output is safe to show: the no-secret test below proves it holds no password.
-  EXPECT_EQ(shared_->first_run.exit_code, 0) << shared_->first_run.Describe();
-  EXPECT_EQ(shared_->second_run.exit_code, 0) << shared_->second_run.Describe();
-  ASSERT_NE(shared_->snapshot_after_first.find("role authenticator"), std::string::npos);
-  EXPECT_EQ(shared_->snapshot_after_second, shared_->snapshot_after_first);
+  const auto& shared = *TestFixture::shared_;
+  EXPECT_EQ(shared.first_run.exit_code, 0) << shared.first_run.Describe();
+  EXPECT_EQ(shared.second_run.exit_code, 0) << shared.second_run.Describe();
+  ASSERT_NE(shared.snapshot_after_first.find("role authenticator"), std::string::npos);
+  EXPECT_EQ(shared.snapshot_after_second, shared.snapshot_after_first);
 }
 
-TEST_F(BootstrapSqlTest, ApiRolesCannotLogInAndOnlyServiceRoleBypassesRls) {
-  EXPECT_EQ(Query("SELECT string_agg(format('%s login=%s inherit=%s bypassrls=%s super=%s', "
+TYPED_TEST(BootstrapSqlTest, ApiRolesCannotLogInAndOnlyServiceRoleBypassesRls) {
+  EXPECT_EQ(this->Query("SELECT string_agg(format('%s login=%s inherit=%s bypassrls=%s super=%s', "
                   "rolname, rolcanlogin, rolinherit, rolbypassrls, rolsuper), ' | ' ORDER BY "
                   "rolname) FROM pg_roles WHERE rolname IN ('anon', 'authenticated', "
                   "'service_role')"),
@@ -175,8 +191,8 @@ TEST_F(BootstrapSqlTest, ApiRolesCannotLogInAndOnlyServiceRoleBypassesRls) {
             "service_role login=f inherit=t bypassrls=t super=f");
 }
 
-TEST_F(BootstrapSqlTest, LoginRolesHaveTheAttributesTheServicesNeed) {
-  EXPECT_EQ(Query("SELECT string_agg(format('%s login=%s inherit=%s bypassrls=%s super=%s', "
+TYPED_TEST(BootstrapSqlTest, LoginRolesHaveTheAttributesTheServicesNeed) {
+  EXPECT_EQ(this->Query("SELECT string_agg(format('%s login=%s inherit=%s bypassrls=%s super=%s', "
                   "rolname, rolcanlogin, rolinherit, rolbypassrls, rolsuper), ' | ' ORDER BY "
                   "rolname) FROM pg_roles WHERE rolname IN ('authenticator', "
                   "'supabase_auth_admin', 'supabase_storage_admin', 'supabase_admin')"),
@@ -185,26 +201,35 @@ TEST_F(BootstrapSqlTest, LoginRolesHaveTheAttributesTheServicesNeed) {
             "supabase_auth_admin login=t inherit=f bypassrls=f super=f | "
             "supabase_storage_admin login=t inherit=f bypassrls=f super=f");
   // Plain Postgres: the service admins get no CREATEROLE (in 15 it can hand out pg_* roles).
-  EXPECT_EQ(Query("SELECT count(*) FROM pg_roles WHERE rolcreaterole AND rolname IN "
+  EXPECT_EQ(this->Query("SELECT count(*) FROM pg_roles WHERE rolcreaterole AND rolname IN "
                   "('authenticator', 'supabase_auth_admin', 'supabase_storage_admin')"),
             "0");
+  // postgres: the bootstrap superuser of a stock install, else created as the image has it (an
+  // owner of user data that bypasses RLS, no superuser).
+  EXPECT_EQ(this->Query("SELECT format('login=%s super=%s bypassrls=%s', rolcanlogin, "
+                               "rolsuper, rolbypassrls) FROM pg_roles WHERE rolname = 'postgres'"),
+            std::string(TestFixture::kSuperuser) == "postgres" ? "login=t super=t bypassrls=t"
+                                                               : "login=t super=f bypassrls=t");
 }
 
-TEST_F(BootstrapSqlTest, AuthenticatorIsAMemberOfTheApiRolesAndOfNoAdmin) {
-  EXPECT_EQ(Query("SELECT string_agg(roleid::regrole::text, ',' ORDER BY roleid::regrole::text) "
+TYPED_TEST(BootstrapSqlTest, AuthenticatorIsAMemberOfTheApiRolesAndOfNoAdmin) {
+  EXPECT_EQ(this->Query("SELECT string_agg(roleid::regrole::text, ',' "
+                        "ORDER BY roleid::regrole::text) "
                   "FROM pg_auth_members WHERE member = 'authenticator'::regrole"),
             "anon,authenticated,service_role");
-  EXPECT_EQ(Query("SELECT string_agg(r, ',' ORDER BY r) FROM unnest(ARRAY['supabase_admin', "
+  EXPECT_EQ(this->Query("SELECT string_agg(r, ',' ORDER BY r) FROM unnest(ARRAY['supabase_admin', "
                   "'postgres', 'supabase_auth_admin', 'supabase_storage_admin']) AS r "
                   "WHERE pg_has_role('authenticator', r, 'MEMBER')"),
             "");
-  EXPECT_EQ(Query("SELECT string_agg(roleid::regrole::text, ',' ORDER BY roleid::regrole::text) "
+  EXPECT_EQ(this->Query("SELECT string_agg(roleid::regrole::text, ',' "
+                        "ORDER BY roleid::regrole::text) "
                   "FROM pg_auth_members WHERE member = 'supabase_storage_admin'::regrole"),
             "authenticator");
 }
 
-TEST_F(BootstrapSqlTest, RoleSettingsCarryTheTimeoutsAndSearchPaths) {
-  EXPECT_EQ(Query("SELECT string_agg(format('%s %s', rolname, rolconfig), ' | ' ORDER BY rolname) "
+TYPED_TEST(BootstrapSqlTest, RoleSettingsCarryTheTimeoutsAndSearchPaths) {
+  EXPECT_EQ(this->Query("SELECT string_agg(format('%s %s', rolname, rolconfig), ' | ' "
+                        "ORDER BY rolname) "
                   "FROM pg_roles WHERE rolname IN ('anon', 'authenticated', 'authenticator', "
                   "'supabase_auth_admin', 'supabase_storage_admin')"),
             "anon {statement_timeout=3s} | authenticated {statement_timeout=8s} | "
@@ -212,25 +237,27 @@ TEST_F(BootstrapSqlTest, RoleSettingsCarryTheTimeoutsAndSearchPaths) {
             "supabase_auth_admin {search_path=auth} | "
             "supabase_storage_admin {search_path=storage}");
   // And they take effect at login.
-  Subprocess::Result authenticator = As("authenticator", "SHOW statement_timeout");
+  Subprocess::Result authenticator = this->As("authenticator", "SHOW statement_timeout");
   EXPECT_EQ(authenticator.out, "8s\n") << authenticator.error;
-  Subprocess::Result auth_admin = As("supabase_auth_admin", "SHOW search_path");
+  Subprocess::Result auth_admin = this->As("supabase_auth_admin", "SHOW search_path");
   EXPECT_EQ(auth_admin.out, "auth\n") << auth_admin.error;
 }
 
-TEST_F(BootstrapSqlTest, SchemasExistWithTheirOwnersAndExtensionsLiveInExtensions) {
-  EXPECT_EQ(Query("SELECT string_agg(format('%s:%s', nspname, nspowner::regrole), ' ' ORDER BY "
+TYPED_TEST(BootstrapSqlTest, SchemasExistWithTheirOwnersAndExtensionsLiveInExtensions) {
+  EXPECT_EQ(this->Query("SELECT string_agg(format('%s:%s', nspname, nspowner::regrole), ' ' "
+                        "ORDER BY "
                   "nspname) FROM pg_namespace WHERE nspname IN ('extensions', 'auth', 'storage', "
                   "'graphql_public')"),
             "auth:supabase_admin extensions:supabase_admin graphql_public:supabase_admin "
             "storage:supabase_admin");
-  EXPECT_EQ(Query("SELECT string_agg(format('%s:%s', extname, extnamespace::regnamespace), ' ' "
+  EXPECT_EQ(this->Query("SELECT string_agg(format('%s:%s', extname, "
+                        "extnamespace::regnamespace), ' ' "
                   "ORDER BY extname) FROM pg_extension WHERE extname <> 'plpgsql'"),
             "pgcrypto:extensions uuid-ossp:extensions");
 }
 
-TEST_F(BootstrapSqlTest, ServiceAdminsMayCreateInTheirOwnSchemaAndInTheDatabaseOnly) {
-  EXPECT_EQ(Query("SELECT string_agg(format('%s %s db=%s auth=%s storage=%s public=%s', r, "
+TYPED_TEST(BootstrapSqlTest, ServiceAdminsMayCreateInTheirOwnSchemaAndInTheDatabaseOnly) {
+  EXPECT_EQ(this->Query("SELECT string_agg(format('%s %s db=%s auth=%s storage=%s public=%s', r, "
                   "'create', has_database_privilege(r, current_database(), 'CREATE'), "
                   "has_schema_privilege(r, 'auth', 'CREATE'), "
                   "has_schema_privilege(r, 'storage', 'CREATE'), "
@@ -240,8 +267,8 @@ TEST_F(BootstrapSqlTest, ServiceAdminsMayCreateInTheirOwnSchemaAndInTheDatabaseO
             "supabase_storage_admin create db=t auth=f storage=t public=f");
 }
 
-TEST_F(BootstrapSqlTest, ApiRolesMayUseTheApiSchemasButCreateNothing) {
-  EXPECT_EQ(Query("SELECT string_agg(format('%s usage=%s create=%s', r, "
+TYPED_TEST(BootstrapSqlTest, ApiRolesMayUseTheApiSchemasButCreateNothing) {
+  EXPECT_EQ(this->Query("SELECT string_agg(format('%s usage=%s create=%s', r, "
                   "bool_and_usage, bool_or_create), ' | ' ORDER BY r) FROM ("
                   "  SELECT r, bool_and(has_schema_privilege(r, s, 'USAGE')) AS bool_and_usage,"
                   "         bool_or(has_schema_privilege(r, s, 'CREATE')) AS bool_or_create"
@@ -252,11 +279,12 @@ TEST_F(BootstrapSqlTest, ApiRolesMayUseTheApiSchemasButCreateNothing) {
             "service_role usage=t create=f");
 }
 
-TEST_F(BootstrapSqlTest, TablesThatPostgresOrSupabaseAdminCreateAreGrantedToTheApiRoles) {
-  Query("CREATE TABLE public.kubabase_todos_by_postgres (id serial PRIMARY KEY)");
-  Query("SET ROLE supabase_admin; CREATE TABLE public.kubabase_todos_by_admin (id int)");
-  Query("CREATE TABLE storage.kubabase_objects_by_postgres (id int)");
-  EXPECT_EQ(Query("SELECT string_agg(format('%s %s %s', t, r, "
+TYPED_TEST(BootstrapSqlTest, TablesThatPostgresOrSupabaseAdminCreateAreGrantedToTheApiRoles) {
+  this->Query(
+      "SET ROLE postgres; CREATE TABLE public.kubabase_todos_by_postgres (id serial PRIMARY KEY)");
+  this->Query("SET ROLE supabase_admin; CREATE TABLE public.kubabase_todos_by_admin (id int)");
+  this->Query("SET ROLE postgres; CREATE TABLE storage.kubabase_objects_by_postgres (id int)");
+  EXPECT_EQ(this->Query("SELECT string_agg(format('%s %s %s', t, r, "
                   "has_table_privilege(r, t, 'SELECT,INSERT,UPDATE,DELETE')), ' | ' ORDER BY t, r) "
                   "FROM unnest(ARRAY['public.kubabase_todos_by_postgres', "
                   "'public.kubabase_todos_by_admin', 'storage.kubabase_objects_by_postgres']) AS t,"
@@ -270,58 +298,59 @@ TEST_F(BootstrapSqlTest, TablesThatPostgresOrSupabaseAdminCreateAreGrantedToTheA
             "storage.kubabase_objects_by_postgres anon t | "
             "storage.kubabase_objects_by_postgres authenticated t | "
             "storage.kubabase_objects_by_postgres service_role t");
-  EXPECT_EQ(Query("SELECT has_sequence_privilege('anon', "
+  EXPECT_EQ(this->Query("SELECT has_sequence_privilege('anon', "
                   "'public.kubabase_todos_by_postgres_id_seq', 'USAGE')"),
             "t");
   // A table created by someone else (here the auth admin in its schema) is not granted.
-  EXPECT_EQ(Query("SET ROLE supabase_auth_admin; CREATE TABLE auth.kubabase_private (id int); "
+  EXPECT_EQ(this->Query("SET ROLE supabase_auth_admin; "
+                        "CREATE TABLE auth.kubabase_private (id int); "
                   "RESET ROLE; SELECT has_table_privilege('anon', 'auth.kubabase_private', "
                   "'SELECT')"),
             "f");
-  Query("DROP TABLE public.kubabase_todos_by_postgres, public.kubabase_todos_by_admin, "
+  this->Query("DROP TABLE public.kubabase_todos_by_postgres, public.kubabase_todos_by_admin, "
         "storage.kubabase_objects_by_postgres, auth.kubabase_private");
 }
 
-TEST_F(BootstrapSqlTest, AuthenticatorLogsInOverTcpAndSwitchesToEachApiRole) {
+TYPED_TEST(BootstrapSqlTest, AuthenticatorLogsInOverTcpAndSwitchesToEachApiRole) {
   Subprocess::Result result =
-      As("authenticator",
+      this->As("authenticator",
          "SELECT current_user; SET ROLE anon; SELECT current_user; SET ROLE authenticated; "
          "SELECT current_user; SET ROLE service_role; SELECT current_user");
   EXPECT_EQ(result.exit_code, 0) << result.error << result.err;
   EXPECT_EQ(result.out, "authenticator\nanon\nauthenticated\nservice_role\n");
 }
 
-TEST_F(BootstrapSqlTest, AuthenticatorCannotBecomeAnAdmin) {
+TYPED_TEST(BootstrapSqlTest, AuthenticatorCannotBecomeAnAdmin) {
   for (const char* admin : {"supabase_admin", "postgres", "supabase_auth_admin",
                             "supabase_storage_admin"}) {
-    Subprocess::Result result = As("authenticator", std::string("SET ROLE ") + admin);
+    Subprocess::Result result = this->As("authenticator", std::string("SET ROLE ") + admin);
     EXPECT_NE(result.exit_code, 0) << admin;
     EXPECT_NE(result.err.find("permission denied to set role"), std::string::npos)
         << admin << ": " << result.err;
   }
 }
 
-TEST_F(BootstrapSqlTest, EveryRunSetsEveryLoginRolesPassword) {
+TYPED_TEST(BootstrapSqlTest, EveryRunSetsEveryLoginRolesPassword) {
   for (const std::string& role : LoginRoles()) {
-    Subprocess::Result current = As(role, "SELECT current_user");
+    Subprocess::Result current = this->As(role, "SELECT current_user");
     EXPECT_EQ(current.out, role + "\n") << role << ": " << current.error << current.err;
-    if (role == "postgres") continue;  // not rotated: the Job logs in with it
+    if (role == TestFixture::kSuperuser) continue;  // not rotated: the Job logs in with it
     Subprocess::Result old =
-        server().PsqlAs(role, FirstPasswords().at(role), "SELECT current_user");
+        this->server().PsqlAs(role, FirstPasswords().at(role), "SELECT current_user");
     EXPECT_NE(old.exit_code, 0) << role << " still accepts the first run's password";
     EXPECT_NE(old.err.find("password authentication failed"), std::string::npos) << old.err;
   }
 }
 
-TEST_F(BootstrapSqlTest, StorageAdminSwitchesToTheApiRolesThroughAuthenticator) {
+TYPED_TEST(BootstrapSqlTest, StorageAdminSwitchesToTheApiRolesThroughAuthenticator) {
   Subprocess::Result result =
-      As("supabase_storage_admin",
+      this->As("supabase_storage_admin",
          "SET ROLE service_role; SELECT current_user; SET ROLE anon; SELECT current_user");
   EXPECT_EQ(result.out, "service_role\nanon\n") << result.error << result.err;
 }
 
-TEST_F(BootstrapSqlTest, AuthUidRoleAndEmailReadTheRequestJwtClaims) {
-  Subprocess::Result result = As(
+TYPED_TEST(BootstrapSqlTest, AuthUidRoleAndEmailReadTheRequestJwtClaims) {
+  Subprocess::Result result = this->As(
       "authenticator",
       std::string("BEGIN; SET LOCAL ROLE authenticated; "
                   "SELECT set_config('request.jwt.claims', '{\"sub\":\"") +
@@ -333,41 +362,43 @@ TEST_F(BootstrapSqlTest, AuthUidRoleAndEmailReadTheRequestJwtClaims) {
 
   // The per-claim settings of PostgREST < 9 still work.
   Subprocess::Result legacy =
-      As("authenticator", std::string("BEGIN; SET LOCAL ROLE anon; SELECT set_config("
+      this->As("authenticator", std::string("BEGIN; SET LOCAL ROLE anon; SELECT set_config("
                                       "'request.jwt.claim.sub', '") +
                               kUserId + "', true) <> ''; SELECT auth.uid(); COMMIT");
   EXPECT_EQ(legacy.out, std::string("t\n") + kUserId + "\n") << legacy.error << legacy.err;
 
   // No JWT, no user.
-  Subprocess::Result anonymous = As("authenticator", "SET ROLE anon; SELECT auth.uid() IS NULL");
+  Subprocess::Result anonymous =
+      this->As("authenticator", "SET ROLE anon; SELECT auth.uid() IS NULL");
   EXPECT_EQ(anonymous.out, "t\n") << anonymous.error << anonymous.err;
 }
 
-TEST_F(BootstrapSqlTest, AuthFunctionsBelongToTheAuthAdminSoGoTrueMayReplaceThem) {
-  EXPECT_EQ(Query("SELECT string_agg(format('%s:%s', proname, proowner::regrole), ' ' ORDER BY "
+TYPED_TEST(BootstrapSqlTest, AuthFunctionsBelongToTheAuthAdminSoGoTrueMayReplaceThem) {
+  EXPECT_EQ(this->Query("SELECT string_agg(format('%s:%s', proname, proowner::regrole), ' ' "
+                        "ORDER BY "
                   "proname) FROM pg_proc WHERE pronamespace = 'auth'::regnamespace"),
             "email:supabase_auth_admin role:supabase_auth_admin uid:supabase_auth_admin");
   // What GoTrue's migrations do at start (rolled back: other tests read the original).
   Subprocess::Result replace =
-      As("supabase_auth_admin",
+      this->As("supabase_auth_admin",
          "BEGIN; CREATE OR REPLACE FUNCTION auth.uid() RETURNS uuid LANGUAGE sql STABLE AS "
          "$$ SELECT nullif(current_setting('request.jwt.claim.sub', true), '')::uuid $$; "
          "ROLLBACK");
   EXPECT_EQ(replace.exit_code, 0) << replace.error << replace.err;
 }
 
-TEST_F(BootstrapSqlTest, JwtExpIsSetAndNoJwtSecretIsStored) {
-  EXPECT_EQ(Query("SELECT array_to_string(setconfig, ',') FROM pg_db_role_setting "
+TYPED_TEST(BootstrapSqlTest, JwtExpIsSetAndNoJwtSecretIsStored) {
+  EXPECT_EQ(this->Query("SELECT array_to_string(setconfig, ',') FROM pg_db_role_setting "
                   "WHERE setdatabase = (SELECT oid FROM pg_database WHERE datname = 'postgres') "
                   "AND setrole = 0"),
             std::string("app.settings.jwt_exp=") + kJwtExp);
-  Subprocess::Result seen = As("authenticator",
+  Subprocess::Result seen = this->As("authenticator",
                                "SELECT current_setting('app.settings.jwt_exp'), "
                                "coalesce(current_setting('app.settings.jwt_secret', true), '')");
   EXPECT_EQ(seen.out, std::string(kJwtExp) + "|\n") << seen.error << seen.err;
   // Every database and role setting; compared here, not in SQL, so the test itself never sends
   // the secret to the server (whose log another test searches for it).
-  std::string settings = Query("SELECT string_agg(c, E'\\n') FROM pg_db_role_setting, "
+  std::string settings = this->Query("SELECT string_agg(c, E'\\n') FROM pg_db_role_setting, "
                                "unnest(setconfig) AS c");
   EXPECT_NE(settings.find("app.settings.jwt_exp"), std::string::npos) << settings;
   EXPECT_EQ(settings.find("secret"), std::string::npos) << settings;
@@ -375,20 +406,23 @@ TEST_F(BootstrapSqlTest, JwtExpIsSetAndNoJwtSecretIsStored) {
   EXPECT_EQ(settings.find(kStaleSecret), std::string::npos);
 }
 
-TEST_F(BootstrapSqlTest, NoSecretReachesTheServerLogOrTheJobOutput) {
-  std::string log = server().ServerLog();
+TYPED_TEST(BootstrapSqlTest, NoSecretReachesTheServerLogOrTheJobOutput) {
+  std::string log = this->server().ServerLog();
   // The server logs every statement, so a password sent in the clear would be found here.
   ASSERT_NE(log.find("CREATE SCHEMA IF NOT EXISTS auth"), std::string::npos)
       << "statement logging is off; this test would prove nothing";
   std::vector<std::string> secrets = {kJwtSecret};
   for (const auto& [role, password] : FirstPasswords()) secrets.push_back(password);
-  for (const auto& [role, password] : SecondPasswords()) secrets.push_back(password);
+  for (const auto& [role, password] : SecondPasswords(TestFixture::kSuperuser)) {
+    secrets.push_back(password);
+  }
   for (const std::string& secret : secrets) {
     size_t at = log.find(secret);
     EXPECT_EQ(at, std::string::npos)
         << "the server log holds a secret near: "
         << log.substr(at == std::string::npos ? 0 : (at > 200 ? at - 200 : 0), 200);
-    for (const Subprocess::Result* run : {&shared_->first_run, &shared_->second_run}) {
+    for (const Subprocess::Result* run :
+         {&TestFixture::shared_->first_run, &TestFixture::shared_->second_run}) {
       EXPECT_EQ(run->out.find(secret), std::string::npos) << "the Job's stdout holds a secret";
       EXPECT_EQ(run->err.find(secret), std::string::npos) << "the Job's stderr holds a secret";
     }
@@ -402,7 +436,9 @@ class BootstrapFailureTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     server_ = new PostgresServer;
-    setup_error_ = new std::string(server_->Start(FirstPasswords().at("postgres")));
+    // As the operator renders it: supabase_admin is the server's superuser and the Job's PGUSER.
+    setup_error_ = new std::string(
+        server_->Start("supabase_admin", FirstPasswords().at("supabase_admin")));
   }
   static void TearDownTestSuite() {
     EXPECT_EQ(server_->Stop(), "");
@@ -415,7 +451,7 @@ class BootstrapFailureTest : public ::testing::Test {
   // Nothing of the bootstrap is in the database.
   static void ExpectUntouched() {
     EXPECT_EQ(server_->Query("SELECT count(*) FROM pg_roles WHERE rolname IN ('anon', "
-                             "'authenticator', 'supabase_admin', 'supabase_auth_admin')"),
+                             "'authenticator', 'postgres', 'supabase_auth_admin')"),
               "0");
     EXPECT_EQ(server_->Query("SELECT count(*) FROM pg_namespace WHERE nspname IN ('auth', "
                              "'storage', 'extensions')"),
@@ -499,7 +535,7 @@ TEST_F(BootstrapFailureTest, TheScriptGivesUpWhenNoServerAnswers) {
 
 TEST(PostgresServerTest, StopLeavesNoProcessAndNoFilesBehind) {
   PostgresServer server;
-  ASSERT_EQ(server.Start("pw"), "");
+  ASSERT_EQ(server.Start("postgres", "pw"), "");
   std::string dir = server.dir();
   ASSERT_TRUE(server.PostmasterAlive());
   EXPECT_EQ(server.Stop(), "");

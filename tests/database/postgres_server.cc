@@ -85,7 +85,9 @@ Subprocess::Env PostgresServer::BaseEnv() const {
           {"HOME", dir_.empty() ? "/tmp" : dir_}};
 }
 
-std::string PostgresServer::Start(const std::string& superuser_password) {
+std::string PostgresServer::Start(const std::string& superuser,
+                                  const std::string& superuser_password) {
+  superuser_ = superuser;
   const char* override_bindir = getenv("KUBABASE_PG_BINDIR");
   bindir_ = override_bindir != nullptr && *override_bindir != '\0' ? override_bindir
                                                                    : kDefaultBindir;
@@ -124,7 +126,7 @@ std::string PostgresServer::Start(const std::string& superuser_password) {
   }
 
   Subprocess::Result init = Subprocess::Run(
-      AsServerUser({bindir_ + "/initdb", "-D", dir_ + "/data", "-U", "postgres",
+      AsServerUser({bindir_ + "/initdb", "-D", dir_ + "/data", "-U", superuser_,
                     "--pwfile=" + password_file, "--auth-local=trust",
                     "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C", "--no-sync"}),
       BaseEnv());
@@ -191,7 +193,7 @@ bool PostgresServer::PostmasterAlive() const {
 Subprocess::Result PostgresServer::Psql(const std::string& sql,
                                         const std::string& database) const {
   return Subprocess::Run({bindir_ + "/psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-h", dir_,
-                          "-p", std::to_string(port_), "-U", "postgres", "-d", database, "-c",
+                          "-p", std::to_string(port_), "-U", superuser_, "-d", database, "-c",
                           sql},
                          BaseEnv());
 }

@@ -2,13 +2,15 @@
 // in a temp dir of its own, listening on 127.0.0.1:<free port> and on a Unix socket in that dir.
 //
 //   PostgresServer server;
-//   std::string error = server.Start("superuser-password");
+//   std::string error = server.Start("supabase_admin", "superuser-password");
 //   if (!error.empty()) FAIL() << error;
-//   std::string count = server.Query("SELECT count(*) FROM pg_roles");   // as postgres, via socket
-//   server.Stop();                                                          // also done by ~
+//   std::string count = server.Query("SELECT count(*) FROM pg_roles");  // as superuser, via socket
+//   server.Stop();                                                         // also done by ~
 //
-// The superuser is `postgres`: trusted over the Unix socket (for the test's own queries), password
-// (SCRAM) over TCP (for everything that must log in as a client would). Statement logging is on
+// The superuser (initdb -U; `postgres` on a stock install, `supabase_admin` where the operator's
+// StatefulSet sets POSTGRES_USER) is trusted over the Unix socket (for the test's own queries);
+// every role needs its password (SCRAM) over TCP (for everything that must log in as a client
+// would). Statement logging is on
 // (log_statement=all) so that tests can prove a secret never reaches the server log.
 //
 // Binaries: $KUBABASE_PG_BINDIR if set, else /usr/lib/postgresql/15/bin; Start() fails with a
@@ -34,8 +36,9 @@ class PostgresServer {
   PostgresServer(const PostgresServer&) = delete;
   PostgresServer& operator=(const PostgresServer&) = delete;
 
-  // Creates the cluster and starts it. Returns "" on success, else what went wrong.
-  std::string Start(const std::string& superuser_password);
+  // Creates the cluster with `superuser` as its bootstrap superuser and starts it. Returns "" on
+  // success, else what went wrong.
+  std::string Start(const std::string& superuser, const std::string& superuser_password);
 
   // Stops the server and removes its files. Returns "" on success, else what went wrong (the
   // postmaster is SIGKILLed and the files removed in any case). Idempotent.
@@ -44,7 +47,7 @@ class PostgresServer {
   // Whether the postmaster process still exists.
   bool PostmasterAlive() const;
 
-  // Runs `sql` as postgres over the Unix socket with psql -X -At -v ON_ERROR_STOP=1.
+  // Runs `sql` as the superuser over the Unix socket with psql -X -At -v ON_ERROR_STOP=1.
   Subprocess::Result Psql(const std::string& sql, const std::string& database = "postgres") const;
 
   // Psql(), returning stdout without its trailing newline; records a test failure on error.
@@ -58,6 +61,7 @@ class PostgresServer {
   Subprocess::Env BaseEnv() const;
 
   const std::string& bindir() const { return bindir_; }
+  const std::string& superuser() const { return superuser_; }
   const std::string& dir() const { return dir_; }
   const std::string& socket_dir() const { return dir_; }
   int port() const { return port_; }
@@ -69,6 +73,7 @@ class PostgresServer {
   std::vector<std::string> AsServerUser(std::vector<std::string> argv) const;
 
   std::string bindir_;
+  std::string superuser_;
   std::string dir_;  // the temp dir; data in dir_/data, socket in dir_, log in dir_/server.log
   int port_ = 0;
   int postmaster_pid_ = 0;

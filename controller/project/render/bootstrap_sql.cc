@@ -83,8 +83,10 @@ END $$;
 DO $$
 BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'postgres') THEN
-    -- As the supabase/postgres image demotes it: an owner of user data, not a superuser.
+    -- As the supabase/postgres image demotes it: an owner of user data, not a superuser. Like
+    -- the image's migrate.sh, it owns the database, hence (PG 15) the public schema.
     CREATE ROLE postgres LOGIN CREATEDB CREATEROLE REPLICATION BYPASSRLS;
+    EXECUTE format('ALTER DATABASE %I OWNER TO postgres', current_database());
   END IF;
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'supabase_admin') THEN
     CREATE ROLE supabase_admin LOGIN SUPERUSER CREATEDB CREATEROLE REPLICATION BYPASSRLS;
@@ -164,7 +166,8 @@ CREATE SCHEMA IF NOT EXISTS graphql_public AUTHORIZATION supabase_admin;
 
 GRANT USAGE ON SCHEMA public, extensions, auth, storage, graphql_public
   TO postgres, anon, authenticated, service_role;
-GRANT ALL ON SCHEMA extensions, auth, storage, graphql_public TO postgres;
+-- Users' tables are created by postgres (dashboard, migrations), whoever owns public.
+GRANT ALL ON SCHEMA public, extensions, auth, storage, graphql_public TO postgres;
 GRANT ALL ON SCHEMA auth TO supabase_auth_admin;
 GRANT ALL ON SCHEMA storage TO supabase_storage_admin;
 

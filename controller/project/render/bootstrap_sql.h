@@ -8,9 +8,11 @@
 //
 // What the SQL guarantees, on plain PostgreSQL 15 and on the supabase/postgres image alike (where
 // most of it already exists), every run, idempotently, in one transaction:
-//   roles     postgres (created LOGIN if missing), supabase_admin (created SUPERUSER LOGIN if
-//             missing), anon, authenticated (NOLOGIN INHERIT), service_role (NOLOGIN INHERIT
-//             BYPASSRLS), authenticator (LOGIN NOINHERIT, member of anon, authenticated and
+//   roles     postgres (created LOGIN BYPASSRLS, not superuser, owning the database, if missing:
+//             the operator's StatefulSet makes supabase_admin the server's superuser, as the
+//             supabase/postgres image does; ALL on public either way), supabase_admin (created
+//             SUPERUSER LOGIN if missing), anon, authenticated (NOLOGIN INHERIT), service_role
+//             (NOLOGIN INHERIT BYPASSRLS), authenticator (LOGIN NOINHERIT, member of anon, authenticated and
 //             service_role, statement_timeout and lock_timeout 8s, never able to become a
 //             superuser: memberships in supabase_admin/postgres are revoked, any other path to a
 //             superuser fails the run),
