@@ -8,20 +8,19 @@
 //
 // What the SQL guarantees, on plain PostgreSQL 15 and on the supabase/postgres image alike (where
 // most of it already exists), every run, idempotently, in one transaction:
-//   roles     postgres (created LOGIN BYPASSRLS, not superuser, owning the database, if missing:
-//             the operator's StatefulSet makes supabase_admin the server's superuser, as the
-//             supabase/postgres image does; ALL on public either way), supabase_admin (created
-//             SUPERUSER LOGIN if missing), anon, authenticated (NOLOGIN INHERIT), service_role
-//             (NOLOGIN INHERIT BYPASSRLS), authenticator (LOGIN NOINHERIT, member of anon, authenticated and
-//             service_role, statement_timeout and lock_timeout 8s, never able to become a
-//             superuser: memberships in supabase_admin/postgres are revoked, any other path to a
-//             superuser fails the run),
-//             supabase_auth_admin / supabase_storage_admin (LOGIN NOINHERIT, search_path auth /
-//             storage, CREATE on the database; storage admin is a member of authenticator so that
-//             Storage can switch to the API roles); anon statement_timeout 3s, authenticated 8s;
-//             postgres is a member of the API and service admin roles, search_path includes
-//             extensions. Attributes we do not state (the image's CREATEROLE on its admins) are
-//             left as found; on plain Postgres the admins get no CREATEROLE.
+//   roles     anon, authenticated (NOLOGIN INHERIT; statement_timeout 3s / 8s), service_role
+//             (NOLOGIN INHERIT BYPASSRLS); authenticator (LOGIN NOINHERIT, member of those three,
+//             statement_timeout and lock_timeout 8s; memberships in supabase_admin or postgres are
+//             revoked and any other path to a superuser fails the run); supabase_auth_admin and
+//             supabase_storage_admin (LOGIN NOINHERIT, search_path auth / storage, CREATE on the
+//             database; the storage admin is a member of authenticator so that Storage can switch
+//             to the API roles); supabase_admin (created SUPERUSER LOGIN if missing); postgres
+//             (created if missing -- the operator's StatefulSet makes supabase_admin the server's
+//             superuser, as the supabase/postgres image does -- as the image has it: LOGIN
+//             BYPASSRLS, no superuser, owner of the database; ALL on public either way; member of
+//             the API and service admin roles; search_path includes extensions). Attributes not
+//             stated here (the image's CREATEROLE on its admins) are left as found; on plain
+//             Postgres the admins get no CREATEROLE (in 15 it can hand out pg_* roles).
 //   passwords ALTER ROLE ... PASSWORD for every login role on every run, from psql variables
 //   schemas   extensions (uuid-ossp, pgcrypto when the server ships them), auth, storage,
 //             graphql_public, all created owned by supabase_admin (as on the image); ALL on auth to
