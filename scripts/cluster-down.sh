@@ -26,24 +26,33 @@ fi
 if [[ -n "$data" && -d "$data/kwok/clusters" && -x "$KUBABASE_CLUSTER_BIN/kwokctl" ]]; then
   cluster_log "stopping control plane ($data)"
   rm -rf "$KUBABASE_CLUSTER_DIR/logs"
+  mkdir -p "$KUBABASE_CLUSTER_DIR/logs"
   for d in "$data"/kwok/clusters/*/logs; do
-    [[ -d "$d" ]] && cp -r "$d" "$KUBABASE_CLUSTER_DIR/logs" 2>/dev/null
+    [[ -d "$d" ]] && cp -r "$d"/. "$KUBABASE_CLUSTER_DIR/logs/" 2>/dev/null
   done
   cp "$data"/kwokctl-create.log "$KUBABASE_CLUSTER_DIR/logs/" 2>/dev/null
-  timeout 60 "$KUBABASE_CLUSTER_BIN/kwokctl" --config "$data/kwokctl.yaml" --name "$KUBABASE_CLUSTER_NAME" \
-    delete cluster >/dev/null 2>&1 9>&- || cluster_log "kwokctl delete cluster failed; killing by pid"
+  cluster_kwok_env
+  timeout 90 "$KUBABASE_CLUSTER_BIN/kwokctl" --config "$data/kwokctl.yaml" --name "$KUBABASE_CLUSTER_NAME" \
+    delete cluster >"$KUBABASE_CLUSTER_DIR/logs/kwokctl-delete.log" 2>&1 9>&- \
+    || cluster_log "kwokctl delete cluster failed (logs/kwokctl-delete.log); killing by pid"
 fi
 
-# Anything left of this cluster: TERM, wait up to 10 s, then KILL.
+# Anything left of this cluster: TERM, wait up to 30 s, then KILL.
 if [[ -n "$data" ]]; then
   pids=$(cluster_pids)
   if [[ -n "$pids" ]]; then
     cluster_log "terminating leftover processes: $(echo $pids)"
     kill -TERM $pids 2>/dev/null
-    for _ in $(seq 1 20); do
+    for _ in $(seq 1 60); do
       pids=$(cluster_pids); [[ -z "$pids" ]] && break; sleep 0.5
     done
-    [[ -n "$pids" ]] && { kill -KILL $pids 2>/dev/null; sleep 0.5; }
+    if [[ -n "$pids" ]]; then
+      cluster_log "killing: $(echo $pids)"
+      kill -KILL $pids 2>/dev/null
+      for _ in $(seq 1 20); do
+        pids=$(cluster_pids); [[ -z "$pids" ]] && break; sleep 0.5
+      done
+    fi
   fi
 fi
 left=""

@@ -57,22 +57,21 @@ cluster_ready() {
     --request-timeout=5s get --raw /readyz >/dev/null 2>&1
 }
 
-# PIDs of processes of this cluster: kwokctl's pid files, plus any process whose command line
-# names this cluster's data dir (a unique temp path).
+# PIDs of live (non-zombie) processes of this cluster: kwokctl's pid files, plus any process
+# whose command line names this cluster's data dir (a unique temp path, or the link to it).
 cluster_pids() {
-  local data pidf p
+  local data pidf p link="$KUBABASE_CLUSTER_DIR/data/"
   data="$(readlink -f "$KUBABASE_CLUSTER_DIR/data" 2>/dev/null)" || return 0
   [[ -n "$data" && -d "$data" ]] || return 0
-  for pidf in "$data"/kwok/clusters/*/pids/*.pid; do
-    [[ -f "$pidf" ]] || continue
-    p="$(cat "$pidf" 2>/dev/null)"
-    [[ "$p" =~ ^[0-9]+$ ]] && [[ -d /proc/$p ]] && echo "$p"
-  done
-  for p in /proc/[0-9]*; do
-    p="${p#/proc/}"
-    [[ "$p" == "$$" ]] && continue
-    if tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -qF -- "$data/"; then
-      echo "$p"
-    fi
-  done | sort -u
+  {
+    for pidf in "$data"/kwok/clusters/*/pids/*.pid; do
+      [[ -f "$pidf" ]] && cat "$pidf" 2>/dev/null && echo
+    done
+    grep -laF -e "$data/" -e "$link" /proc/[0-9]*/cmdline 2>/dev/null | cut -d/ -f3
+  } | while read -r p; do
+    [[ "$p" =~ ^[0-9]+$ && "$p" != "$$" ]] || continue
+    # field 3 of /proc/PID/stat is the state; Z is a zombie (already dead)
+    [[ "$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null)" =~ ^[RSDTtWXxKPI]$ ]] && echo "$p"
+  done | sort -un
+  return 0
 }

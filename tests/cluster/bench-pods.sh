@@ -65,7 +65,7 @@ echo
 echo "| component | RSS idle (MiB) | RSS with $n pods on $want_nodes nodes (MiB) |"
 echo "|---|---:|---:|"
 ti=0; tl=0
-for c in etcd kube-apiserver kube-controller kube-scheduler kwok; do
+for c in etcd kube-apiserver kube-controller kube-scheduler kwok-controller; do
   echo "| $c | $(mib "${idle[$c]:-0}") | $(mib "${loaded[$c]:-0}") |"
 done
 for c in "${!idle[@]}"; do ti=$((ti + ${idle[$c]})); done
