@@ -108,14 +108,77 @@ SELECT string_agg(line, E'\n' ORDER BY line) FROM (
   SELECT format('extension %s in %s', extname, extnamespace::regnamespace) FROM pg_extension
 ) AS facts(line))sql";
 
-// The two ways the server can come: the operator's StatefulSet makes supabase_admin the bootstrap
-// superuser (POSTGRES_USER, as the supabase/postgres image does), so plain Postgres then has no
-// `postgres` role until the bootstrap creates it; a stock install has `postgres` as superuser.
+// The ways the server can come, and what differs in the outcome.
+//
+// The operator's StatefulSet makes supabase_admin the bootstrap superuser (POSTGRES_USER, as the
+// supabase/postgres image does), so plain Postgres then has no `postgres` role until the
+// bootstrap creates it.
 struct SupabaseAdminIsSuperuser {
   static constexpr char kSuperuser[] = "supabase_admin";
+  static constexpr char kSeed[] = "";
+  static constexpr char kPostgresAttributes[] = "login=t super=f bypassrls=t";
+  static constexpr char kServiceAdminsWithCreateRole[] = "0";
+  static constexpr char kExtensionsOwner[] = "supabase_admin";
 };
+
+// A stock install: `postgres` is the superuser.
 struct PostgresIsSuperuser {
   static constexpr char kSuperuser[] = "postgres";
+  static constexpr char kSeed[] = "";
+  static constexpr char kPostgresAttributes[] = "login=t super=t bypassrls=t";
+  static constexpr char kServiceAdminsWithCreateRole[] = "0";
+  static constexpr char kExtensionsOwner[] = "supabase_admin";
+};
+
+// What the supabase/postgres image has created before the bootstrap first runs (its init scripts
+// and migrations, restated from their effects rather than run: they need extensions plain
+// Postgres lacks). Includes the older states the bootstrap must repair: API roles still NOINHERIT,
+// authenticator still a member of supabase_admin, legacy auth functions.
+struct SupabaseImageState {
+  static constexpr char kSuperuser[] = "supabase_admin";
+  static constexpr char kSeed[] = R"sql(
+CREATE ROLE postgres LOGIN CREATEDB CREATEROLE REPLICATION BYPASSRLS;
+ALTER DATABASE postgres OWNER TO postgres;
+SET ROLE postgres;
+CREATE SCHEMA extensions;
+RESET ROLE;
+CREATE EXTENSION "uuid-ossp" WITH SCHEMA extensions;
+CREATE EXTENSION pgcrypto WITH SCHEMA extensions;
+CREATE ROLE anon NOLOGIN NOINHERIT;
+CREATE ROLE authenticated NOLOGIN NOINHERIT;
+CREATE ROLE service_role NOLOGIN NOINHERIT BYPASSRLS;
+CREATE ROLE authenticator LOGIN NOINHERIT;
+GRANT anon, authenticated, service_role, supabase_admin TO authenticator;
+GRANT USAGE ON SCHEMA public, extensions TO postgres, anon, authenticated, service_role;
+ALTER ROLE anon SET statement_timeout = '3s';
+ALTER ROLE authenticated SET statement_timeout = '8s';
+CREATE SCHEMA auth AUTHORIZATION supabase_admin;
+CREATE TABLE auth.users (id uuid PRIMARY KEY, email text);
+CREATE FUNCTION auth.uid() RETURNS uuid LANGUAGE sql STABLE
+  AS $$ SELECT nullif(current_setting('request.jwt.claim.sub', true), '')::uuid $$;
+CREATE FUNCTION auth.role() RETURNS text LANGUAGE sql STABLE
+  AS $$ SELECT nullif(current_setting('request.jwt.claim.role', true), '')::text $$;
+CREATE FUNCTION auth.email() RETURNS text LANGUAGE sql STABLE
+  AS $$ SELECT nullif(current_setting('request.jwt.claim.email', true), '')::text $$;
+GRANT USAGE ON SCHEMA auth TO anon, authenticated, service_role;
+CREATE ROLE supabase_auth_admin LOGIN NOINHERIT CREATEROLE NOREPLICATION;
+GRANT ALL ON SCHEMA auth TO supabase_auth_admin;
+ALTER ROLE supabase_auth_admin SET search_path = auth;
+ALTER TABLE auth.users OWNER TO supabase_auth_admin;
+ALTER FUNCTION auth.uid() OWNER TO supabase_auth_admin;
+ALTER FUNCTION auth.role() OWNER TO supabase_auth_admin;
+ALTER FUNCTION auth.email() OWNER TO supabase_auth_admin;
+CREATE SCHEMA storage AUTHORIZATION supabase_admin;
+CREATE TABLE storage.buckets (id text PRIMARY KEY);
+CREATE ROLE supabase_storage_admin LOGIN NOINHERIT CREATEROLE NOREPLICATION;
+GRANT ALL ON SCHEMA storage TO supabase_storage_admin;
+ALTER ROLE supabase_storage_admin SET search_path = storage;
+ALTER TABLE storage.buckets OWNER TO supabase_storage_admin;
+CREATE SCHEMA graphql_public AUTHORIZATION supabase_admin;
+)sql";
+  static constexpr char kPostgresAttributes[] = "login=t super=f bypassrls=t";
+  static constexpr char kServiceAdminsWithCreateRole[] = "2";  // the image's, left as found
+  static constexpr char kExtensionsOwner[] = "postgres";
 };
 
 // One server per variant: initdb and two bootstrap runs take a few seconds, and every check below
@@ -137,6 +200,13 @@ class BootstrapSqlTest : public ::testing::Test {
     Shared& s = *shared_;
     s.setup_error = s.server.Start(kSuperuser, FirstPasswords().at(kSuperuser));
     if (!s.setup_error.empty()) return;
+    if (*Variant::kSeed != '\0') {
+      Subprocess::Result seeded = s.server.Psql(Variant::kSeed);
+      if (!seeded.ok()) {
+        s.setup_error = "seeding failed: " + seeded.Describe();
+        return;
+      }
+    }
     std::string sql = WriteFile(s.server.dir() + "/bootstrap.sql", BootstrapSql());
     std::string script = WriteFile(s.server.dir() + "/bootstrap.sh", BootstrapScript());
 
@@ -169,7 +239,8 @@ class BootstrapSqlTest : public ::testing::Test {
   static inline Shared* shared_ = nullptr;
 };
 
-using Variants = ::testing::Types<SupabaseAdminIsSuperuser, PostgresIsSuperuser>;
+using Variants =
+    ::testing::Types<SupabaseAdminIsSuperuser, PostgresIsSuperuser, SupabaseImageState>;
 TYPED_TEST_SUITE(BootstrapSqlTest, Variants);
 
 TYPED_TEST(BootstrapSqlTest, RunsTwiceAndTheSecondRunChangesNothing) {
@@ -183,9 +254,9 @@ TYPED_TEST(BootstrapSqlTest, RunsTwiceAndTheSecondRunChangesNothing) {
 
 TYPED_TEST(BootstrapSqlTest, ApiRolesCannotLogInAndOnlyServiceRoleBypassesRls) {
   EXPECT_EQ(this->Query("SELECT string_agg(format('%s login=%s inherit=%s bypassrls=%s super=%s', "
-                  "rolname, rolcanlogin, rolinherit, rolbypassrls, rolsuper), ' | ' ORDER BY "
-                  "rolname) FROM pg_roles WHERE rolname IN ('anon', 'authenticated', "
-                  "'service_role')"),
+                        "rolname, rolcanlogin, rolinherit, rolbypassrls, rolsuper), ' | ' ORDER BY "
+                        "rolname) FROM pg_roles WHERE rolname IN ('anon', 'authenticated', "
+                        "'service_role')"),
             "anon login=f inherit=t bypassrls=f super=f | "
             "authenticated login=f inherit=t bypassrls=f super=f | "
             "service_role login=f inherit=t bypassrls=t super=f");
@@ -193,45 +264,45 @@ TYPED_TEST(BootstrapSqlTest, ApiRolesCannotLogInAndOnlyServiceRoleBypassesRls) {
 
 TYPED_TEST(BootstrapSqlTest, LoginRolesHaveTheAttributesTheServicesNeed) {
   EXPECT_EQ(this->Query("SELECT string_agg(format('%s login=%s inherit=%s bypassrls=%s super=%s', "
-                  "rolname, rolcanlogin, rolinherit, rolbypassrls, rolsuper), ' | ' ORDER BY "
-                  "rolname) FROM pg_roles WHERE rolname IN ('authenticator', "
-                  "'supabase_auth_admin', 'supabase_storage_admin', 'supabase_admin')"),
+                        "rolname, rolcanlogin, rolinherit, rolbypassrls, rolsuper), ' | ' ORDER BY "
+                        "rolname) FROM pg_roles WHERE rolname IN ('authenticator', "
+                        "'supabase_auth_admin', 'supabase_storage_admin', 'supabase_admin')"),
             "authenticator login=t inherit=f bypassrls=f super=f | "
             "supabase_admin login=t inherit=t bypassrls=t super=t | "
             "supabase_auth_admin login=t inherit=f bypassrls=f super=f | "
             "supabase_storage_admin login=t inherit=f bypassrls=f super=f");
-  // Plain Postgres: the service admins get no CREATEROLE (in 15 it can hand out pg_* roles).
+  // Plain Postgres: the service admins get no CREATEROLE (in 15 it can hand out pg_* roles);
+  // the image's own grant of it is left as found.
   EXPECT_EQ(this->Query("SELECT count(*) FROM pg_roles WHERE rolcreaterole AND rolname IN "
-                  "('authenticator', 'supabase_auth_admin', 'supabase_storage_admin')"),
-            "0");
+                        "('authenticator', 'supabase_auth_admin', 'supabase_storage_admin')"),
+            TypeParam::kServiceAdminsWithCreateRole);
   // postgres: the bootstrap superuser of a stock install, else created as the image has it (an
   // owner of user data that bypasses RLS, no superuser).
   EXPECT_EQ(this->Query("SELECT format('login=%s super=%s bypassrls=%s', rolcanlogin, "
-                               "rolsuper, rolbypassrls) FROM pg_roles WHERE rolname = 'postgres'"),
-            std::string(TestFixture::kSuperuser) == "postgres" ? "login=t super=t bypassrls=t"
-                                                               : "login=t super=f bypassrls=t");
+                        "rolsuper, rolbypassrls) FROM pg_roles WHERE rolname = 'postgres'"),
+            TypeParam::kPostgresAttributes);
 }
 
 TYPED_TEST(BootstrapSqlTest, AuthenticatorIsAMemberOfTheApiRolesAndOfNoAdmin) {
   EXPECT_EQ(this->Query("SELECT string_agg(roleid::regrole::text, ',' "
                         "ORDER BY roleid::regrole::text) "
-                  "FROM pg_auth_members WHERE member = 'authenticator'::regrole"),
+                        "FROM pg_auth_members WHERE member = 'authenticator'::regrole"),
             "anon,authenticated,service_role");
   EXPECT_EQ(this->Query("SELECT string_agg(r, ',' ORDER BY r) FROM unnest(ARRAY['supabase_admin', "
-                  "'postgres', 'supabase_auth_admin', 'supabase_storage_admin']) AS r "
-                  "WHERE pg_has_role('authenticator', r, 'MEMBER')"),
+                        "'postgres', 'supabase_auth_admin', 'supabase_storage_admin']) AS r "
+                        "WHERE pg_has_role('authenticator', r, 'MEMBER')"),
             "");
   EXPECT_EQ(this->Query("SELECT string_agg(roleid::regrole::text, ',' "
                         "ORDER BY roleid::regrole::text) "
-                  "FROM pg_auth_members WHERE member = 'supabase_storage_admin'::regrole"),
+                        "FROM pg_auth_members WHERE member = 'supabase_storage_admin'::regrole"),
             "authenticator");
 }
 
 TYPED_TEST(BootstrapSqlTest, RoleSettingsCarryTheTimeoutsAndSearchPaths) {
   EXPECT_EQ(this->Query("SELECT string_agg(format('%s %s', rolname, rolconfig), ' | ' "
                         "ORDER BY rolname) "
-                  "FROM pg_roles WHERE rolname IN ('anon', 'authenticated', 'authenticator', "
-                  "'supabase_auth_admin', 'supabase_storage_admin')"),
+                        "FROM pg_roles WHERE rolname IN ('anon', 'authenticated', 'authenticator', "
+                        "'supabase_auth_admin', 'supabase_storage_admin')"),
             "anon {statement_timeout=3s} | authenticated {statement_timeout=8s} | "
             "authenticator {statement_timeout=8s,lock_timeout=8s} | "
             "supabase_auth_admin {search_path=auth} | "
@@ -245,36 +316,36 @@ TYPED_TEST(BootstrapSqlTest, RoleSettingsCarryTheTimeoutsAndSearchPaths) {
 
 TYPED_TEST(BootstrapSqlTest, SchemasExistWithTheirOwnersAndExtensionsLiveInExtensions) {
   EXPECT_EQ(this->Query("SELECT string_agg(format('%s:%s', nspname, nspowner::regrole), ' ' "
-                        "ORDER BY "
-                  "nspname) FROM pg_namespace WHERE nspname IN ('extensions', 'auth', 'storage', "
-                  "'graphql_public')"),
-            "auth:supabase_admin extensions:supabase_admin graphql_public:supabase_admin "
-            "storage:supabase_admin");
+                        "ORDER BY nspname) FROM pg_namespace "
+                        "WHERE nspname IN ('extensions', 'auth', 'storage', 'graphql_public')"),
+            std::string("auth:supabase_admin extensions:") + TypeParam::kExtensionsOwner +
+                " graphql_public:supabase_admin storage:supabase_admin");
   EXPECT_EQ(this->Query("SELECT string_agg(format('%s:%s', extname, "
                         "extnamespace::regnamespace), ' ' "
-                  "ORDER BY extname) FROM pg_extension WHERE extname <> 'plpgsql'"),
+                        "ORDER BY extname) FROM pg_extension WHERE extname <> 'plpgsql'"),
             "pgcrypto:extensions uuid-ossp:extensions");
 }
 
 TYPED_TEST(BootstrapSqlTest, ServiceAdminsMayCreateInTheirOwnSchemaAndInTheDatabaseOnly) {
   EXPECT_EQ(this->Query("SELECT string_agg(format('%s %s db=%s auth=%s storage=%s public=%s', r, "
-                  "'create', has_database_privilege(r, current_database(), 'CREATE'), "
-                  "has_schema_privilege(r, 'auth', 'CREATE'), "
-                  "has_schema_privilege(r, 'storage', 'CREATE'), "
-                  "has_schema_privilege(r, 'public', 'CREATE')), ' | ' ORDER BY r) "
-                  "FROM unnest(ARRAY['supabase_auth_admin', 'supabase_storage_admin']) AS r"),
+                        "'create', has_database_privilege(r, current_database(), 'CREATE'), "
+                        "has_schema_privilege(r, 'auth', 'CREATE'), "
+                        "has_schema_privilege(r, 'storage', 'CREATE'), "
+                        "has_schema_privilege(r, 'public', 'CREATE')), ' | ' ORDER BY r) "
+                        "FROM unnest(ARRAY['supabase_auth_admin', 'supabase_storage_admin']) AS r"),
             "supabase_auth_admin create db=t auth=t storage=f public=f | "
             "supabase_storage_admin create db=t auth=f storage=t public=f");
 }
 
 TYPED_TEST(BootstrapSqlTest, ApiRolesMayUseTheApiSchemasButCreateNothing) {
   EXPECT_EQ(this->Query("SELECT string_agg(format('%s usage=%s create=%s', r, "
-                  "bool_and_usage, bool_or_create), ' | ' ORDER BY r) FROM ("
-                  "  SELECT r, bool_and(has_schema_privilege(r, s, 'USAGE')) AS bool_and_usage,"
-                  "         bool_or(has_schema_privilege(r, s, 'CREATE')) AS bool_or_create"
-                  "  FROM unnest(ARRAY['anon', 'authenticated', 'service_role']) AS r,"
-                  "       unnest(ARRAY['public', 'extensions', 'auth', 'storage', "
-                  "'graphql_public']) AS s GROUP BY r) AS p"),
+                        "bool_and_usage, bool_or_create), ' | ' ORDER BY r) FROM ("
+                        "  SELECT r,"
+                        "         bool_and(has_schema_privilege(r, s, 'USAGE')) AS bool_and_usage,"
+                        "         bool_or(has_schema_privilege(r, s, 'CREATE')) AS bool_or_create"
+                        "  FROM unnest(ARRAY['anon', 'authenticated', 'service_role']) AS r,"
+                        "       unnest(ARRAY['public', 'extensions', 'auth', 'storage', "
+                        "'graphql_public']) AS s GROUP BY r) AS p"),
             "anon usage=t create=f | authenticated usage=t create=f | "
             "service_role usage=t create=f");
 }
@@ -285,10 +356,12 @@ TYPED_TEST(BootstrapSqlTest, TablesThatPostgresOrSupabaseAdminCreateAreGrantedTo
   this->Query("SET ROLE supabase_admin; CREATE TABLE public.kubabase_todos_by_admin (id int)");
   this->Query("SET ROLE postgres; CREATE TABLE storage.kubabase_objects_by_postgres (id int)");
   EXPECT_EQ(this->Query("SELECT string_agg(format('%s %s %s', t, r, "
-                  "has_table_privilege(r, t, 'SELECT,INSERT,UPDATE,DELETE')), ' | ' ORDER BY t, r) "
-                  "FROM unnest(ARRAY['public.kubabase_todos_by_postgres', "
-                  "'public.kubabase_todos_by_admin', 'storage.kubabase_objects_by_postgres']) AS t,"
-                  " unnest(ARRAY['anon', 'authenticated', 'service_role']) AS r"),
+                        "has_table_privilege(r, t, 'SELECT,INSERT,UPDATE,DELETE')), ' | ' "
+                        "ORDER BY t, r) "
+                        "FROM unnest(ARRAY['public.kubabase_todos_by_postgres', "
+                        "'public.kubabase_todos_by_admin', "
+                        "'storage.kubabase_objects_by_postgres']) AS t,"
+                        " unnest(ARRAY['anon', 'authenticated', 'service_role']) AS r"),
             "public.kubabase_todos_by_admin anon t | "
             "public.kubabase_todos_by_admin authenticated t | "
             "public.kubabase_todos_by_admin service_role t | "
@@ -299,23 +372,23 @@ TYPED_TEST(BootstrapSqlTest, TablesThatPostgresOrSupabaseAdminCreateAreGrantedTo
             "storage.kubabase_objects_by_postgres authenticated t | "
             "storage.kubabase_objects_by_postgres service_role t");
   EXPECT_EQ(this->Query("SELECT has_sequence_privilege('anon', "
-                  "'public.kubabase_todos_by_postgres_id_seq', 'USAGE')"),
+                        "'public.kubabase_todos_by_postgres_id_seq', 'USAGE')"),
             "t");
   // A table created by someone else (here the auth admin in its schema) is not granted.
   EXPECT_EQ(this->Query("SET ROLE supabase_auth_admin; "
                         "CREATE TABLE auth.kubabase_private (id int); "
-                  "RESET ROLE; SELECT has_table_privilege('anon', 'auth.kubabase_private', "
-                  "'SELECT')"),
+                        "RESET ROLE; SELECT has_table_privilege('anon', 'auth.kubabase_private', "
+                        "'SELECT')"),
             "f");
   this->Query("DROP TABLE public.kubabase_todos_by_postgres, public.kubabase_todos_by_admin, "
-        "storage.kubabase_objects_by_postgres, auth.kubabase_private");
+              "storage.kubabase_objects_by_postgres, auth.kubabase_private");
 }
 
 TYPED_TEST(BootstrapSqlTest, AuthenticatorLogsInOverTcpAndSwitchesToEachApiRole) {
   Subprocess::Result result =
       this->As("authenticator",
-         "SELECT current_user; SET ROLE anon; SELECT current_user; SET ROLE authenticated; "
-         "SELECT current_user; SET ROLE service_role; SELECT current_user");
+               "SELECT current_user; SET ROLE anon; SELECT current_user; SET ROLE authenticated; "
+               "SELECT current_user; SET ROLE service_role; SELECT current_user");
   EXPECT_EQ(result.exit_code, 0) << result.error << result.err;
   EXPECT_EQ(result.out, "authenticator\nanon\nauthenticated\nservice_role\n");
 }
@@ -345,7 +418,7 @@ TYPED_TEST(BootstrapSqlTest, EveryRunSetsEveryLoginRolesPassword) {
 TYPED_TEST(BootstrapSqlTest, StorageAdminSwitchesToTheApiRolesThroughAuthenticator) {
   Subprocess::Result result =
       this->As("supabase_storage_admin",
-         "SET ROLE service_role; SELECT current_user; SET ROLE anon; SELECT current_user");
+               "SET ROLE service_role; SELECT current_user; SET ROLE anon; SELECT current_user");
   EXPECT_EQ(result.out, "service_role\nanon\n") << result.error << result.err;
 }
 
@@ -363,7 +436,7 @@ TYPED_TEST(BootstrapSqlTest, AuthUidRoleAndEmailReadTheRequestJwtClaims) {
   // The per-claim settings of PostgREST < 9 still work.
   Subprocess::Result legacy =
       this->As("authenticator", std::string("BEGIN; SET LOCAL ROLE anon; SELECT set_config("
-                                      "'request.jwt.claim.sub', '") +
+               "'request.jwt.claim.sub', '") +
                               kUserId + "', true) <> ''; SELECT auth.uid(); COMMIT");
   EXPECT_EQ(legacy.out, std::string("t\n") + kUserId + "\n") << legacy.error << legacy.err;
 
@@ -376,30 +449,32 @@ TYPED_TEST(BootstrapSqlTest, AuthUidRoleAndEmailReadTheRequestJwtClaims) {
 TYPED_TEST(BootstrapSqlTest, AuthFunctionsBelongToTheAuthAdminSoGoTrueMayReplaceThem) {
   EXPECT_EQ(this->Query("SELECT string_agg(format('%s:%s', proname, proowner::regrole), ' ' "
                         "ORDER BY "
-                  "proname) FROM pg_proc WHERE pronamespace = 'auth'::regnamespace"),
+                        "proname) FROM pg_proc WHERE pronamespace = 'auth'::regnamespace"),
             "email:supabase_auth_admin role:supabase_auth_admin uid:supabase_auth_admin");
   // What GoTrue's migrations do at start (rolled back: other tests read the original).
   Subprocess::Result replace =
       this->As("supabase_auth_admin",
-         "BEGIN; CREATE OR REPLACE FUNCTION auth.uid() RETURNS uuid LANGUAGE sql STABLE AS "
-         "$$ SELECT nullif(current_setting('request.jwt.claim.sub', true), '')::uuid $$; "
-         "ROLLBACK");
+               "BEGIN; CREATE OR REPLACE FUNCTION auth.uid() RETURNS uuid LANGUAGE sql STABLE AS "
+               "$$ SELECT nullif(current_setting('request.jwt.claim.sub', true), '')::uuid $$; "
+               "ROLLBACK");
   EXPECT_EQ(replace.exit_code, 0) << replace.error << replace.err;
 }
 
 TYPED_TEST(BootstrapSqlTest, JwtExpIsSetAndNoJwtSecretIsStored) {
   EXPECT_EQ(this->Query("SELECT array_to_string(setconfig, ',') FROM pg_db_role_setting "
-                  "WHERE setdatabase = (SELECT oid FROM pg_database WHERE datname = 'postgres') "
-                  "AND setrole = 0"),
+                        "WHERE setdatabase = "
+                        "(SELECT oid FROM pg_database WHERE datname = 'postgres') "
+                        "AND setrole = 0"),
             std::string("app.settings.jwt_exp=") + kJwtExp);
-  Subprocess::Result seen = this->As("authenticator",
-                               "SELECT current_setting('app.settings.jwt_exp'), "
-                               "coalesce(current_setting('app.settings.jwt_secret', true), '')");
+  Subprocess::Result seen =
+      this->As("authenticator",
+               "SELECT current_setting('app.settings.jwt_exp'), "
+               "coalesce(current_setting('app.settings.jwt_secret', true), '')");
   EXPECT_EQ(seen.out, std::string(kJwtExp) + "|\n") << seen.error << seen.err;
   // Every database and role setting; compared here, not in SQL, so the test itself never sends
   // the secret to the server (whose log another test searches for it).
   std::string settings = this->Query("SELECT string_agg(c, E'\\n') FROM pg_db_role_setting, "
-                               "unnest(setconfig) AS c");
+                                     "unnest(setconfig) AS c");
   EXPECT_NE(settings.find("app.settings.jwt_exp"), std::string::npos) << settings;
   EXPECT_EQ(settings.find("secret"), std::string::npos) << settings;
   EXPECT_EQ(settings.find(kJwtSecret), std::string::npos);
