@@ -1,0 +1,42 @@
+# syntax=docker/dockerfile:1
+# The kubabase operator image.
+#
+# No container engine runs on the machines this project is developed and tested on, so this file
+# is never built there. Its build stage is therefore nothing but the two scripts CI runs on every
+# change (.ci/run -> scripts/test.sh): scripts/install-deps.sh installs the Debian 12 packages and
+# scripts/build.sh configures and builds with CMake and Ninja. What the image does is thus what CI
+# exercises. tests/install/dockerfile_test.sh checks that the runtime stage installs a Debian
+# package for every shared library the built binary links.
+#
+#   docker build -t kubabase:dev .
+#   docker run --rm kubabase:dev --help
+
+# ---- build: the very scripts CI runs ---------------------------------------------------------
+FROM debian:12 AS build
+WORKDIR /src
+COPY . .
+# KUBABASE_SKIP_GO: the Go toolchain is only for the local test control plane, not the operator.
+RUN KUBABASE_SKIP_GO=1 ./scripts/install-deps.sh \
+ && rm -rf /var/lib/apt/lists/*
+RUN KUBABASE_TARGETS=kubabase ./scripts/build.sh /build \
+ && strip /build/controller/kubabase
+
+# ---- runtime: Debian slim with the shared libraries the binary links, and nothing else ---------
+FROM debian:12-slim AS runtime
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      ca-certificates \
+      libcpprest2.10 \
+      libspdlog1.10 \
+      libfmt9 \
+      libssl3 \
+      libprometheus-cpp-core1.0 \
+      libprometheus-cpp-pull1.0 \
+      libcivetweb1 \
+      libyaml-cpp0.7 \
+ && rm -rf /var/lib/apt/lists/*
+COPY --from=build /build/controller/kubabase /usr/local/bin/kubabase
+# 65532: the conventional "nonroot" uid/gid; numeric so runAsNonRoot can verify it.
+USER 65532:65532
+EXPOSE 8080
+ENTRYPOINT ["/usr/local/bin/kubabase"]
