@@ -132,16 +132,17 @@ struct PostgresIsSuperuser {
 
 // What the supabase/postgres image has created before the bootstrap first runs (its init scripts
 // and migrations, restated from their effects rather than run: they need extensions plain
-// Postgres lacks). Includes the older states the bootstrap must repair: API roles still NOINHERIT,
-// authenticator still a member of supabase_admin, legacy auth functions.
+// Postgres lacks). As there, the init scripts run as postgres, a superuser demoted at the end, so
+// their grants carry postgres as grantor. Includes the older states the bootstrap must repair:
+// API roles still NOINHERIT, authenticator still a member of supabase_admin, legacy auth
+// functions.
 struct SupabaseImageState {
   static constexpr char kSuperuser[] = "supabase_admin";
   static constexpr char kSeed[] = R"sql(
-CREATE ROLE postgres LOGIN CREATEDB CREATEROLE REPLICATION BYPASSRLS;
+CREATE ROLE postgres SUPERUSER LOGIN;
 ALTER DATABASE postgres OWNER TO postgres;
 SET ROLE postgres;
 CREATE SCHEMA extensions;
-RESET ROLE;
 CREATE EXTENSION "uuid-ossp" WITH SCHEMA extensions;
 CREATE EXTENSION pgcrypto WITH SCHEMA extensions;
 CREATE ROLE anon NOLOGIN NOINHERIT;
@@ -175,6 +176,8 @@ GRANT ALL ON SCHEMA storage TO supabase_storage_admin;
 ALTER ROLE supabase_storage_admin SET search_path = storage;
 ALTER TABLE storage.buckets OWNER TO supabase_storage_admin;
 CREATE SCHEMA graphql_public AUTHORIZATION supabase_admin;
+RESET ROLE;
+ALTER ROLE postgres NOSUPERUSER CREATEDB CREATEROLE LOGIN REPLICATION BYPASSRLS;
 )sql";
   static constexpr char kPostgresAttributes[] = "login=t super=f bypassrls=t";
   static constexpr char kServiceAdminsWithCreateRole[] = "2";  // the image's, left as found
