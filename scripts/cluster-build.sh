@@ -16,7 +16,7 @@ force=0
 
 command -v go >/dev/null || cluster_die "go is not installed"
 mkdir -p "$KUBABASE_CLUSTER_BIN" "$KUBABASE_CACHE/stamps"
-export CGO_ENABLED=0
+export CGO_ENABLED=0 GOFLAGS=-buildvcs=false
 
 gover="$(go env GOVERSION)"
 self="$KUBABASE_ROOT/scripts/cluster-build.sh"
@@ -76,7 +76,13 @@ else
 fi
 build_module kwok kwok kwokctl -- -ldflags "-s -w -X sigs.k8s.io/kwok/pkg/consts.KubeVersion=${kver#v}" -o "$KUBABASE_CLUSTER_BIN/" \
   sigs.k8s.io/kwok/cmd/kwok sigs.k8s.io/kwok/cmd/kwokctl
-build_module helm helm -- -ldflags "-s -w" -o "$KUBABASE_CLUSTER_BIN/" helm.sh/helm/v3/cmd/helm
+# helm: stamp its version, and make its offline default capabilities (helm template/lint without
+# a cluster) the Kubernetes version we run, instead of the unstamped v1.20.
+helm_ldflags="-s -w -X helm.sh/helm/v3/internal/version.version=v3.22.0 -X helm.sh/helm/v3/internal/version.gitTreeState=clean"
+for p in helm.sh/helm/v3/pkg/chartutil helm.sh/helm/v3/pkg/lint/rules; do
+  helm_ldflags+=" -X $p.k8sVersionMajor=$kmajor -X $p.k8sVersionMinor=$kminor"
+done
+build_module helm helm -- -ldflags "$helm_ldflags" -o "$KUBABASE_CLUSTER_BIN/" helm.sh/helm/v3/cmd/helm
 
 cluster_check_binaries
 cluster_log "all binaries ready in $KUBABASE_CLUSTER_BIN ($((SECONDS - t_all)) s)"
