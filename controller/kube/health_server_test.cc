@@ -44,11 +44,23 @@ HttpResponse Request(int port, const std::string& method, const std::string& pat
     close(fd);
     return response;
   }
+  // Read the headers, then exactly Content-Length bytes (none for HEAD), as a real client does;
+  // waiting for the server to close first would race civetweb's graceful close.
   std::string raw;
   char buf[4096];
-  for (ssize_t n; (n = recv(fd, buf, sizeof(buf), 0)) > 0;) raw.append(buf, static_cast<size_t>(n));
+  size_t split = std::string::npos;
+  size_t want = std::string::npos;
+  while (want == std::string::npos || raw.size() < want) {
+    const ssize_t n = recv(fd, buf, sizeof(buf), 0);
+    if (n <= 0) break;
+    raw.append(buf, static_cast<size_t>(n));
+    if (split == std::string::npos && (split = raw.find("\r\n\r\n")) != std::string::npos) {
+      const size_t at = raw.find("Content-Length: ");
+      const size_t length = at < split ? std::stoul(raw.substr(at + 16)) : 0;
+      want = split + 4 + (method == "HEAD" ? 0 : length);
+    }
+  }
   close(fd);
-  const size_t split = raw.find("\r\n\r\n");
   if (raw.rfind("HTTP/1.1 ", 0) != 0 || split == std::string::npos) return response;
   response.code = std::stoi(raw.substr(9, 3));
   response.headers = raw.substr(0, split);
@@ -56,83 +68,103 @@ HttpResponse Request(int port, const std::string& method, const std::string& pat
   return response;
 }
 
+// One server for the suite: civetweb's mg_stop waits out its master thread's 2 s poll, so each
+// stop costs up to 2 s; starting one per test would make the suite slow, not more thorough.
 class HealthServerTest : public ::testing::Test {
  protected:
-  void StartServer() {
+  static void SetUpTestSuite() {
+    metrics_ = new Metrics();
+    ready_ = new std::atomic<bool>(false);
     HealthServerOptions options;
     options.bind_address = "127.0.0.1:0";
-    options.readiness = [this]() -> Status {
-      if (!ready_) return UnavailableError("caches not synced");
+    options.readiness = []() -> Status {
+      if (!*ready_) return UnavailableError("caches not synced");
       return Status::Ok();
     };
-    auto server = HealthServer::Start(options, metrics_.registry());
+    auto server = HealthServer::Start(options, metrics_->registry());
     ASSERT_TRUE(server.ok()) << server.status().ToString();
-    server_ = std::move(*server);
-    ASSERT_GT(server_->port(), 0);
+    server_ = server->release();
+    ASSERT_GT(port(), 0);
   }
+  static void TearDownTestSuite() {
+    delete server_;
+    delete ready_;
+    delete metrics_;
+  }
+  void SetUp() override { ASSERT_NE(server_, nullptr); }
 
-  Metrics metrics_;
-  std::atomic<bool> ready_{false};
-  std::unique_ptr<HealthServer> server_;
+  static int port() { return server_->port(); }
+
+  static Metrics* metrics_;
+  static std::atomic<bool>* ready_;
+  static HealthServer* server_;
 };
 
-TEST_F(HealthServerTest, ServesEveryRegisteredMetricInPrometheusTextFormat) {
-  StartServer();
-  metrics_.ApiRequest("GET", "leases.coordination.k8s.io", 200, 0.003);
-  metrics_.reconcile_total().Add({{"controller", "things"}, {"result", "success"}}).Increment(3);
+Metrics* HealthServerTest::metrics_ = nullptr;
+std::atomic<bool>* HealthServerTest::ready_ = nullptr;
+HealthServer* HealthServerTest::server_ = nullptr;
 
-  const HttpResponse response = Request(server_->port(), "GET", "/metrics");
+TEST_F(HealthServerTest, ServesEveryRegisteredMetricInPrometheusTextFormat) {
+  static int run = 0;  // fresh label values on every --gtest_repeat iteration
+  const std::string id = std::to_string(++run);
+  metrics_->ApiRequest("GET", "leases-" + id, 200, 0.003);
+  metrics_->reconcile_total().Add({{"controller", "things-" + id}, {"result", "success"}}).Increment(3);
+
+  const HttpResponse response = Request(port(), "GET", "/metrics");
 
   EXPECT_EQ(response.code, 200);
   EXPECT_THAT(response.headers, HasSubstr("Content-Type: text/plain; version=0.0.4"));
   EXPECT_THAT(response.body, HasSubstr("# TYPE kubabase_api_requests_total counter"));
-  EXPECT_THAT(response.body,
-              HasSubstr("kubabase_api_requests_total{code=\"200\",resource=\"leases.coordination.k8s.io\",verb=\"GET\"} 1"));
-  EXPECT_THAT(response.body,
-              HasSubstr("kubabase_reconcile_total{controller=\"things\",result=\"success\"} 3"));
+  EXPECT_THAT(response.body, HasSubstr("kubabase_api_requests_total{code=\"200\",resource=\"leases-" +
+                                       id + "\",verb=\"GET\"} 1"));
+  EXPECT_THAT(response.body, HasSubstr("kubabase_reconcile_total{controller=\"things-" + id +
+                                       "\",result=\"success\"} 3"));
   EXPECT_THAT(response.body, HasSubstr("kubabase_api_request_duration_seconds_bucket"));
 }
 
 TEST_F(HealthServerTest, HealthzAnswersOkWhileTheProcessRuns) {
-  StartServer();
-  const HttpResponse response = Request(server_->port(), "GET", "/healthz");
+  const HttpResponse response = Request(port(), "GET", "/healthz");
   EXPECT_EQ(response.code, 200);
   EXPECT_EQ(response.body, "ok\n");
 }
 
 TEST_F(HealthServerTest, ReadyzFollowsTheReadinessPredicate) {
-  StartServer();
-  HttpResponse response = Request(server_->port(), "GET", "/readyz");
+  *ready_ = false;
+  HttpResponse response = Request(port(), "GET", "/readyz");
   EXPECT_EQ(response.code, 503);
   EXPECT_EQ(response.body, "not ready: caches not synced\n");
 
-  ready_ = true;
-  response = Request(server_->port(), "GET", "/readyz");
+  *ready_ = true;
+  response = Request(port(), "GET", "/readyz");
   EXPECT_EQ(response.code, 200);
   EXPECT_EQ(response.body, "ok\n");
+  *ready_ = false;
 }
 
 TEST_F(HealthServerTest, UnknownPathsAre404AndWritesAre405) {
-  StartServer();
-  EXPECT_EQ(Request(server_->port(), "GET", "/").code, 404);
-  EXPECT_EQ(Request(server_->port(), "GET", "/metricsx").code, 404);
-  EXPECT_EQ(Request(server_->port(), "GET", "/etc/passwd").code, 404);
-  EXPECT_EQ(Request(server_->port(), "POST", "/healthz").code, 405);
+  EXPECT_EQ(Request(port(), "GET", "/").code, 404);
+  EXPECT_EQ(Request(port(), "GET", "/metricsx").code, 404);
+  EXPECT_EQ(Request(port(), "GET", "/etc/passwd").code, 404);
+  EXPECT_EQ(Request(port(), "POST", "/healthz").code, 405);
 }
 
 TEST_F(HealthServerTest, HeadGetsHeadersWithoutABody) {
-  StartServer();
-  const HttpResponse response = Request(server_->port(), "HEAD", "/healthz");
+  const HttpResponse response = Request(port(), "HEAD", "/healthz");
   EXPECT_EQ(response.code, 200);
   EXPECT_EQ(response.body, "");
 }
 
-TEST_F(HealthServerTest, StopClosesTheListener) {
-  StartServer();
-  const int port = server_->port();
-  server_->Stop();
+TEST(HealthServerStopTest, StopClosesTheListener) {
+  Metrics metrics;
+  HealthServerOptions options;
+  options.bind_address = "127.0.0.1:0";
+  auto server = HealthServer::Start(options, metrics.registry());
+  ASSERT_TRUE(server.ok());
+  const int port = (*server)->port();
+  EXPECT_EQ(Request(port, "GET", "/readyz").code, 200) << "no predicate: ready";
+  (*server)->Stop();
   EXPECT_EQ(Request(port, "GET", "/healthz").code, 0);
-  server_->Stop();  // idempotent
+  (*server)->Stop();  // idempotent
 }
 
 TEST(HealthServerStartTest, ABusyPortIsAnUnavailableErrorNamingTheAddress) {
