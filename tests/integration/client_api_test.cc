@@ -143,7 +143,7 @@ TEST_F(ClientApiTest, DeleteHonoursPreconditionsAndPropagationPolicy) {
   Status refused = client().Delete(Resource::ConfigMaps(), ns(), "del", wrong);
   EXPECT_EQ(refused.code(), StatusCode::kAborted);
   EXPECT_EQ(refused.http_status(), 409);
-  EXPECT_THAT(refused.message(), HasSubstr("Precondition failed"));
+  EXPECT_THAT(refused.message(), HasSubstr("the UID in the precondition"));
 
   DeleteOptions right;
   right.precondition_uid = UidOf(*created);
