@@ -1,0 +1,61 @@
+#include "controller/project/resources.h"
+
+#include <string>
+
+#include "controller/project/names.h"
+
+namespace kubabase::project {
+
+const kube::Resource& ProjectsResource() {
+  static const kube::Resource* const kProjects =
+      new kube::Resource{std::string(names::kGroup), std::string(names::kVersion),
+                         std::string(names::kPlural), std::string(names::kKind), false};
+  return *kProjects;
+}
+
+const std::vector<const kube::Resource*>& OwnedResources() {
+  using kube::Resource;
+  static const auto* const kOwned = new std::vector<const Resource*>{
+      &Resource::Namespaces(),   &Resource::Secrets(),      &Resource::ConfigMaps(),
+      &Resource::Services(),     &Resource::PersistentVolumeClaims(),
+      &Resource::Deployments(),  &Resource::StatefulSets(), &Resource::Jobs(),
+      &Resource::Ingresses(),    &Resource::NetworkPolicies()};
+  return *kOwned;
+}
+
+StatusOr<const kube::Resource*> ResourceForObject(const kube::Json& object) {
+  if (!object.is_object() || !object.contains("apiVersion") || !object.contains("kind") ||
+      !object["apiVersion"].is_string() || !object["kind"].is_string()) {
+    return InvalidArgumentError("object without apiVersion and kind");
+  }
+  const std::string api_version = object["apiVersion"].get<std::string>();
+  const std::string kind = object["kind"].get<std::string>();
+  for (const kube::Resource* resource : OwnedResources()) {
+    if (resource->kind == kind && resource->ApiVersion() == api_version) return resource;
+  }
+  return InvalidArgumentError("kubabase does not manage " + api_version + " " + kind);
+}
+
+std::vector<kube::WatchSpec> WatchSpecs() {
+  std::vector<kube::WatchSpec> specs;
+  kube::WatchSpec projects;
+  projects.resource = ProjectsResource();
+  projects.mapper = kube::MapToSelf();
+  projects.primary = true;
+  specs.push_back(std::move(projects));
+  const std::string selector =
+      std::string(names::kManagedByLabel) + "=" + std::string(names::kManagedByValue);
+  for (const kube::Resource* resource : OwnedResources()) {
+    kube::WatchSpec spec;
+    spec.resource = *resource;
+    spec.label_selector = selector;
+    spec.mapper = kube::MapByLabel(std::string(names::kProjectLabel));
+    if (resource == &kube::Resource::Secrets()) {
+      spec.transform = kube::ChainTransforms(kube::DefaultTransform(), kube::KeepSecretValues({}));
+    }
+    specs.push_back(std::move(spec));
+  }
+  return specs;
+}
+
+}  // namespace kubabase::project
