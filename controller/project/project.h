@@ -48,18 +48,21 @@ struct SecretRef {
 struct VolumeSpec {
   std::string size = "10Gi";      // a Kubernetes quantity
   std::string storage_class_name;  // "" = the cluster's default StorageClass
+  friend bool operator==(const VolumeSpec&, const VolumeSpec&) = default;
 };
 
 struct IngressSpec {
   std::string class_name;  // "" = Defaults::ingress_class
   std::map<std::string, std::string> annotations;
   std::string tls_secret_name;  // "" = plain HTTP
+  friend bool operator==(const IngressSpec&, const IngressSpec&) = default;
 };
 
 struct DatabaseSpec {
   std::string image;  // "" = Defaults::images.postgres
   VolumeSpec storage;
   Json resources = Json::object();  // core/v1 ResourceRequirements, as given
+  friend bool operator==(const DatabaseSpec&, const DatabaseSpec&) = default;
 };
 
 // What every stateless component has.
@@ -69,11 +72,13 @@ struct ComponentSpec {
   std::string image;  // "" = the Defaults image
   Json resources = Json::object();  // core/v1 ResourceRequirements, as given
   Json extra_env = Json::array();   // core/v1 EnvVar list, appended last
+  friend bool operator==(const ComponentSpec&, const ComponentSpec&) = default;
 };
 
 struct RestSpec : ComponentSpec {
   std::vector<std::string> schemas = {"public", "storage", "graphql_public"};
   int64_t max_rows = 1000;
+  friend bool operator==(const RestSpec&, const RestSpec&) = default;
 };
 
 struct SmtpSpec {
@@ -84,6 +89,7 @@ struct SmtpSpec {
   std::string admin_email;
   std::string sender_name;
   bool configured() const { return !host.empty(); }
+  friend bool operator==(const SmtpSpec&, const SmtpSpec&) = default;
 };
 
 struct AuthSpec : ComponentSpec {
@@ -92,6 +98,7 @@ struct AuthSpec : ComponentSpec {
   bool disable_signup = false;
   int64_t jwt_expiry_seconds = 3600;
   SmtpSpec smtp;
+  friend bool operator==(const AuthSpec&, const AuthSpec&) = default;
 };
 
 struct S3Spec {
@@ -100,6 +107,7 @@ struct S3Spec {
   std::string region = "us-east-1";
   bool force_path_style = true;
   SecretRef credentials_secret_ref;
+  friend bool operator==(const S3Spec&, const S3Spec&) = default;
 };
 
 struct StorageSpec : ComponentSpec {
@@ -107,6 +115,7 @@ struct StorageSpec : ComponentSpec {
   StorageBackend backend = StorageBackend::kFile;
   VolumeSpec volume;  // backend file
   S3Spec s3;          // backend s3
+  friend bool operator==(const StorageSpec&, const StorageSpec&) = default;
 };
 
 struct ProjectSpec {
@@ -120,6 +129,7 @@ struct ProjectSpec {
   RestSpec rest;
   AuthSpec auth;
   StorageSpec storage;
+  friend bool operator==(const ProjectSpec&, const ProjectSpec&) = default;
 };
 
 enum class Phase { kPending, kProvisioning, kReady, kDegraded, kPaused, kDeleting, kFailed };
