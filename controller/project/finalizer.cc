@@ -1,0 +1,174 @@
+#include "controller/project/finalizer.h"
+
+#include <algorithm>
+
+#include "controller/project/names.h"
+#include "controller/project/resources.h"
+
+namespace kubabase::project {
+namespace {
+
+using kube::Json;
+using kube::Resource;
+
+bool Ours(const Json& ns, const std::string& project) {
+  try {
+    return ns.at("metadata").at("labels").value(std::string(names::kProjectLabel),
+                                                std::string()) == project;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+Status PatchFinalizers(kube::ApiClient& client, const Project& project,
+                       const std::vector<std::string>& finalizers) {
+  // The whole list is replaced (merge patch semantics), so the resourceVersion guard keeps a
+  // finalizer someone else added meanwhile: we get kAborted and retry on fresh data.
+  Json patch = {{"metadata",
+                 {{"finalizers", finalizers}, {"resourceVersion", project.resource_version}}}};
+  StatusOr<Json> patched = client.MergePatch(ProjectsResource(), "", project.name, patch);
+  if (!patched.ok() && !patched.status().IsNotFound()) {
+    return patched.status().Annotate("update finalizers of Project " + project.name);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+bool HasFinalizer(const Project& project) {
+  return std::find(project.finalizers.begin(), project.finalizers.end(), names::kFinalizer) !=
+         project.finalizers.end();
+}
+
+Status AddFinalizer(kube::ApiClient& client, const Project& project) {
+  if (HasFinalizer(project)) return Status::Ok();
+  std::vector<std::string> finalizers = project.finalizers;
+  finalizers.emplace_back(names::kFinalizer);
+  return PatchFinalizers(client, project, finalizers);
+}
+
+Status RemoveFinalizer(kube::ApiClient& client, const Project& project) {
+  if (!HasFinalizer(project)) return Status::Ok();
+  std::vector<std::string> finalizers;
+  for (const std::string& f : project.finalizers) {
+    if (f != names::kFinalizer) finalizers.push_back(f);
+  }
+  return PatchFinalizers(client, project, finalizers);
+}
+
+StatusOr<kube::Action> Finalizer::Finalize(const Project& project, const StepReporter& report) {
+  const std::string ns_name = names::Namespace(defaults_, project.name);
+  StatusOr<Json> ns = client_.Get(Resource::Namespaces(), "", ns_name);
+  if (!ns.ok() && !ns.status().IsNotFound()) return ns.status();
+  // Not ours (a NamespaceConflict) or already gone: nothing of ours to clean up.
+  const Json* ours = ns.ok() && Ours(*ns, project.name) ? &*ns : nullptr;
+  if (project.spec.deletion_policy == DeletionPolicy::kDelete) {
+    return FinalizeDelete(project, ours, report);
+  }
+  return FinalizeRetain(project, ours, report);
+}
+
+StatusOr<kube::Action> Finalizer::FinalizeDelete(const Project& project, const Json* ns,
+                                                 const StepReporter& report) {
+  if (ns != nullptr) {
+    const std::string name = (*ns)["metadata"].value("name", std::string());
+    const bool terminating = (*ns)["metadata"].contains("deletionTimestamp");
+    if (!terminating) {
+      kube::DeleteOptions options;
+      options.propagation_policy = "Background";
+      Status deleted = client_.Delete(Resource::Namespaces(), "", name, options);
+      if (!deleted.ok() && !deleted.IsNotFound()) return deleted.Annotate("delete namespace");
+      report("DeletingNamespace",
+             "deletionPolicy Delete: deleting namespace " + name + " and everything in it");
+    }
+    return kube::Action::RequeueAfter(poll_);  // wait until the namespace is gone
+  }
+  KUBABASE_RETURN_IF_ERROR(RemoveFinalizer(client_, project));
+  report("Deleted", "namespace deleted; finalizer removed");
+  return kube::Action::Done();
+}
+
+Status Finalizer::DeleteAll(const Resource& resource, const std::string& ns,
+                            const std::string& selector, int* deleted) {
+  kube::ListOptions options;
+  options.label_selector = selector;
+  KUBABASE_ASSIGN_OR_RETURN(Json list, client_.List(resource, ns, options));
+  for (const Json& item : list.value("items", Json::array())) {
+    const std::string name = item["metadata"].value("name", std::string());
+    if (item["metadata"].contains("deletionTimestamp")) continue;
+    kube::DeleteOptions delete_options;
+    delete_options.propagation_policy = "Background";  // their pods go too
+    Status status = client_.Delete(resource, ns, name, delete_options);
+    if (!status.ok() && !status.IsNotFound()) {
+      return status.Annotate("delete " + resource.kind + " " + ns + "/" + name);
+    }
+    ++*deleted;
+  }
+  return Status::Ok();
+}
+
+Status Finalizer::StripOwner(const Resource& resource, const Json& object, const Project& project,
+                             bool mark_retained, bool* patched) {
+  const Json& metadata = object["metadata"];
+  Json kept = Json::array();
+  bool had = false;
+  for (const Json& ref : metadata.value("ownerReferences", Json::array())) {
+    const bool is_project = ref.value("kind", "") == names::kKind &&
+                            ref.value("apiVersion", "") == names::kApiVersion &&
+                            ref.value("name", "") == project.name;
+    if (is_project) {
+      had = true;
+    } else {
+      kept.push_back(ref);
+    }
+  }
+  const bool needs_label =
+      mark_retained && metadata.value("labels", Json::object())
+                               .value(std::string(names::kRetainedLabel), std::string()) != "true";
+  if (!had && !needs_label) return Status::Ok();
+  Json patch = {{"metadata", {{"resourceVersion", metadata.value("resourceVersion", "")}}}};
+  if (had) patch["metadata"]["ownerReferences"] = kept;
+  if (needs_label) patch["metadata"]["labels"][std::string(names::kRetainedLabel)] = "true";
+  const std::string ns = resource.namespaced ? metadata.value("namespace", std::string()) : "";
+  const std::string name = metadata.value("name", std::string());
+  StatusOr<Json> result = client_.MergePatch(resource, ns, name, patch);
+  if (!result.ok() && !result.status().IsNotFound()) {
+    return result.status().Annotate("release " + resource.kind + " " + name);
+  }
+  *patched = true;
+  return Status::Ok();
+}
+
+StatusOr<kube::Action> Finalizer::FinalizeRetain(const Project& project, const Json* ns,
+                                                 const StepReporter& report) {
+  if (ns != nullptr) {
+    const std::string name = (*ns)["metadata"].value("name", std::string());
+    const std::string selector = std::string(names::kProjectLabel) + "=" + project.name;
+    int deleted = 0;
+    for (const Resource* resource :
+         {&Resource::Ingresses(), &Resource::Deployments(), &Resource::StatefulSets(),
+          &Resource::Jobs(), &Resource::Services()}) {
+      KUBABASE_RETURN_IF_ERROR(DeleteAll(*resource, name, selector, &deleted));
+    }
+    // Keep: Secrets (keys), PVCs (data) and the namespace holding them.
+    bool released = false;
+    for (const Resource* resource : {&Resource::Secrets(), &Resource::PersistentVolumeClaims()}) {
+      kube::ListOptions options;
+      options.label_selector = selector;
+      KUBABASE_ASSIGN_OR_RETURN(Json list, client_.List(*resource, name, options));
+      for (const Json& item : list.value("items", Json::array())) {
+        KUBABASE_RETURN_IF_ERROR(StripOwner(*resource, item, project, false, &released));
+      }
+    }
+    KUBABASE_RETURN_IF_ERROR(StripOwner(Resource::Namespaces(), *ns, project, true, &released));
+    if (deleted > 0 || released) {
+      report("Retained", "deletionPolicy Retain: deleted " + std::to_string(deleted) +
+                             " workloads, Services, Ingresses and Jobs; kept namespace " + name +
+                             " with its Secrets and PVCs for a Project of the same name");
+    }
+  }
+  KUBABASE_RETURN_IF_ERROR(RemoveFinalizer(client_, project));
+  return kube::Action::Done();
+}
+
+}  // namespace kubabase::project

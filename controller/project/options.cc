@@ -1,0 +1,242 @@
+#include "controller/project/options.h"
+
+#include <cctype>
+#include <functional>
+#include <optional>
+#include <regex>
+
+#include "controller/kube/logging.h"
+
+extern char** environ;
+
+namespace kubabase::project {
+namespace {
+
+struct Flag {
+  std::string name;         // without "--"
+  std::string placeholder;  // "" for booleans
+  std::string help;
+  std::string default_text;
+  std::function<Status(Options&, const std::string&)> set;
+};
+
+StatusOr<int64_t> ParseInt(const std::string& text) {
+  static const std::regex re("^-?[0-9]{1,12}$");
+  if (!std::regex_match(text, re)) return InvalidArgumentError("\"" + text + "\" is not an integer");
+  return std::stoll(text);
+}
+
+StatusOr<bool> ParseBool(const std::string& text) {
+  if (text == "true" || text == "1") return true;
+  if (text == "false" || text == "0") return false;
+  return InvalidArgumentError("\"" + text + "\" is not true or false");
+}
+
+Flag String(std::string name, std::string placeholder, std::string help, std::string def,
+            std::string Options::*field) {
+  return {std::move(name), std::move(placeholder), std::move(help), std::move(def),
+          [field](Options& o, const std::string& v) {
+            o.*field = v;
+            return Status::Ok();
+          }};
+}
+
+Flag DefaultsString(std::string name, std::string placeholder, std::string help,
+                    std::string def, std::function<std::string&(Options&)> field) {
+  return {std::move(name), std::move(placeholder), std::move(help), std::move(def),
+          [field](Options& o, const std::string& v) {
+            field(o) = v;
+            return Status::Ok();
+          }};
+}
+
+const std::vector<Flag>& Flags() {
+  static const std::vector<Flag>* const kFlags = new std::vector<Flag>{
+      String("kubeconfig", "PATH", "kubeconfig file; default $KUBECONFIG, ~/.kube/config, then "
+             "in-cluster when KUBERNETES_SERVICE_HOST is set", "", &Options::kubeconfig),
+      String("context", "NAME", "kubeconfig context; default its current-context", "",
+             &Options::context),
+      {"leader-elect", "", "elect one active replica through a Lease", "true",
+       [](Options& o, const std::string& v) -> Status {
+         KUBABASE_ASSIGN_OR_RETURN(o.leader_elect, ParseBool(v));
+         return Status::Ok();
+       }},
+      String("leader-election-namespace", "NS",
+             "namespace of the Lease; default the pod's namespace, else kubabase-system", "",
+             &Options::leader_election_namespace),
+      String("leader-election-id", "NAME", "name of the Lease", "kubabase",
+             &Options::leader_election_id),
+      String("metrics-bind-address", "ADDR", "serves /metrics, /healthz, /readyz; \"0\" disables",
+             ":8080", &Options::metrics_bind_address),
+      {"log-level", "LEVEL", "debug|info|warn|error", "info",
+       [](Options& o, const std::string& v) -> Status {
+         KUBABASE_RETURN_IF_ERROR(kube::ParseLogLevel(v).status());
+         o.log_level = v;
+         return Status::Ok();
+       }},
+      {"log-format", "FORMAT", "text|json", "text",
+       [](Options& o, const std::string& v) -> Status {
+         KUBABASE_RETURN_IF_ERROR(kube::ParseLogFormat(v).status());
+         o.log_format = v;
+         return Status::Ok();
+       }},
+      {"workers", "N", "concurrent reconciles", "4",
+       [](Options& o, const std::string& v) -> Status {
+         KUBABASE_ASSIGN_OR_RETURN(int64_t n, ParseInt(v));
+         if (n < 1 || n > 1000) return InvalidArgumentError("must be between 1 and 1000");
+         o.workers = static_cast<int>(n);
+         return Status::Ok();
+       }},
+      {"qps", "N", "API requests per second (client-side limit)", "20",
+       [](Options& o, const std::string& v) -> Status {
+         static const std::regex re("^[0-9]+(\\.[0-9]+)?$");
+         if (!std::regex_match(v, re) || std::stod(v) <= 0) {
+           return InvalidArgumentError("\"" + v + "\" is not a positive number");
+         }
+         o.qps = std::stod(v);
+         return Status::Ok();
+       }},
+      {"burst", "N", "API request burst above qps", "40",
+       [](Options& o, const std::string& v) -> Status {
+         KUBABASE_ASSIGN_OR_RETURN(int64_t n, ParseInt(v));
+         if (n < 1) return InvalidArgumentError("must be at least 1");
+         o.burst = static_cast<int>(n);
+         return Status::Ok();
+       }},
+      {"resync-period", "DURATION", "every Project is reconciled again this often", "10m",
+       [](Options& o, const std::string& v) -> Status {
+         KUBABASE_ASSIGN_OR_RETURN(o.resync_period, ParseDuration(v));
+         return Status::Ok();
+       }},
+      DefaultsString("base-domain", "DOMAIN", "a Project's host is <name>.<base-domain>",
+                     "kubabase.localhost", [](Options& o) -> std::string& {
+                       return o.defaults.base_domain;
+                     }),
+      DefaultsString("namespace-prefix", "PREFIX", "a Project's namespace is <prefix><name>",
+                     "project-", [](Options& o) -> std::string& {
+                       return o.defaults.namespace_prefix;
+                     }),
+      DefaultsString("ingress-class", "NAME", "ingressClassName; \"\" the cluster default", "",
+                     [](Options& o) -> std::string& { return o.defaults.ingress_class; }),
+      DefaultsString("ingress-namespace", "NS",
+                     "namespace of the ingress controller, admitted by NetworkPolicies",
+                     "ingress-nginx",
+                     [](Options& o) -> std::string& { return o.defaults.ingress_namespace; }),
+      String("events-namespace", "NS", "where Events about (cluster-scoped) Projects go",
+             "default", &Options::events_namespace),
+      DefaultsString("image-postgres", "IMAGE", "default database image", kDefaultPostgresImage,
+                     [](Options& o) -> std::string& { return o.defaults.images.postgres; }),
+      DefaultsString("image-postgrest", "IMAGE", "default PostgREST image", kDefaultPostgrestImage,
+                     [](Options& o) -> std::string& { return o.defaults.images.postgrest; }),
+      DefaultsString("image-gotrue", "IMAGE", "default GoTrue image", kDefaultGotrueImage,
+                     [](Options& o) -> std::string& { return o.defaults.images.gotrue; }),
+      DefaultsString("image-storage", "IMAGE", "default Storage API image", kDefaultStorageImage,
+                     [](Options& o) -> std::string& { return o.defaults.images.storage; }),
+  };
+  return *kFlags;
+}
+
+std::string EnvName(const std::string& flag) {
+  std::string out = "KUBABASE_";
+  for (char c : flag) out += c == '-' ? '_' : static_cast<char>(std::toupper(c));
+  return out;
+}
+
+const Flag* FindFlag(const std::string& name) {
+  for (const Flag& flag : Flags()) {
+    if (flag.name == name) return &flag;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+StatusOr<std::chrono::seconds> ParseDuration(const std::string& text) {
+  static const std::regex plain("^[0-9]{1,9}$");
+  static const std::regex part("([0-9]{1,9})(h|m|s)");
+  if (std::regex_match(text, plain)) return std::chrono::seconds(std::stoll(text));
+  static const std::regex whole("^(([0-9]{1,9})(h|m|s))+$");
+  if (!std::regex_match(text, whole)) {
+    return InvalidArgumentError("\"" + text + "\" is not a duration such as 90s, 10m or 1h30m");
+  }
+  int64_t seconds = 0;
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), part); it != std::sregex_iterator();
+       ++it) {
+    int64_t n = std::stoll((*it)[1].str());
+    char unit = (*it)[2].str()[0];
+    seconds += unit == 'h' ? n * 3600 : unit == 'm' ? n * 60 : n;
+  }
+  return std::chrono::seconds(seconds);
+}
+
+StatusOr<Options> ParseOptions(const std::vector<std::string>& args,
+                               const std::map<std::string, std::string>& env) {
+  Options options;
+  // Environment first, so that flags override it.
+  for (const Flag& flag : Flags()) {
+    auto it = env.find(EnvName(flag.name));
+    if (it == env.end()) continue;
+    Status set = flag.set(options, it->second);
+    if (!set.ok()) return InvalidArgumentError(EnvName(flag.name) + ": " + set.message());
+  }
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg == "--help" || arg == "-h") {
+      options.help = true;
+      continue;
+    }
+    if (arg.rfind("--", 0) != 0 || arg.size() == 2) {
+      return InvalidArgumentError("unexpected argument \"" + arg + "\"; flags start with --");
+    }
+    std::string name = arg.substr(2);
+    std::optional<std::string> value;
+    if (size_t eq = name.find('='); eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+    }
+    const Flag* flag = FindFlag(name);
+    if (flag == nullptr) return InvalidArgumentError("unknown flag --" + name + " (see --help)");
+    if (!value) {
+      if (flag->placeholder.empty()) {
+        value = "true";  // a boolean flag alone
+      } else if (i + 1 < args.size()) {
+        value = args[++i];
+      } else {
+        return InvalidArgumentError("--" + name + " needs a value (" + flag->placeholder + ")");
+      }
+    }
+    Status set = flag->set(options, *value);
+    if (!set.ok()) return InvalidArgumentError("--" + name + ": " + set.message());
+  }
+  return options;
+}
+
+std::string HelpText() {
+  std::string out =
+      "Usage: kubabase [flags]\n"
+      "Runs the kubabase operator: one Supabase backend per Project (kubabase.io/v1alpha1).\n"
+      "Each flag is also read from KUBABASE_<UPPER_SNAKE> (e.g. KUBABASE_LEADER_ELECT); the flag "
+      "wins.\n\nFlags:\n";
+  for (const Flag& flag : Flags()) {
+    std::string left = "  --" + flag.name +
+                       (flag.placeholder.empty() ? "=true|false" : " " + flag.placeholder);
+    if (left.size() < 36) left.resize(36, ' ');
+    out += left + " " + flag.help + " (default \"" + flag.default_text + "\")\n";
+  }
+  out += "  --help                             print this help\n"
+         "\nExit codes: 0 clean shutdown (SIGTERM/SIGINT), 1 startup or configuration error, "
+         "2 leadership lost.\n";
+  return out;
+}
+
+std::map<std::string, std::string> EnvironmentMap() {
+  std::map<std::string, std::string> out;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    std::string entry(*e);
+    size_t eq = entry.find('=');
+    if (eq != std::string::npos) out[entry.substr(0, eq)] = entry.substr(eq + 1);
+  }
+  return out;
+}
+
+}  // namespace kubabase::project

@@ -1,0 +1,311 @@
+// Control flow of one reconcile against FakeCluster (a test double; the API's real behaviour is
+// proven in tests/e2e). Each test reads as the behaviour the issue asks for.
+#include "controller/project/project_reconciler.h"
+
+#include <gtest/gtest.h>
+
+#include "controller/project/names.h"
+#include "controller/project/resources.h"
+#include "controller/project/testing/fake_cluster.h"
+
+namespace kubabase::project {
+namespace {
+
+using kube::ObjectPtr;
+using kube::Resource;
+using testing::FakeCluster;
+
+class CountingRandom final : public RandomSource {
+ public:
+  Status Fill(std::span<uint8_t> out) override {
+    for (uint8_t& b : out) b = static_cast<uint8_t>(next_++);
+    return Status::Ok();
+  }
+
+ private:
+  uint32_t next_ = 7;
+};
+
+Json ProjectObject(const std::string& name, Json spec = Json::object(),
+                   const std::string& created = "2026-01-01T00:00:00Z") {
+  return {{"apiVersion", "kubabase.io/v1alpha1"},
+          {"kind", "Project"},
+          {"metadata", {{"name", name}, {"uid", "uid-" + name}, {"generation", 1},
+                        {"creationTimestamp", created}}},
+          {"spec", spec}};
+}
+
+class ProjectReconcilerTest : public ::testing::Test {
+ protected:
+  ProjectReconcilerTest() {
+    options_.clock = &clock_;
+    options_.random = &random_;
+    options_.events = &events_;
+    options_.metrics = &metrics_;
+  }
+
+  CacheReader Reader() {
+    return {.get = [this](const Resource& r, std::string_view ns,
+                          std::string_view name) { return cluster_.Observe(r, ns, name); },
+            .list_by_label =
+                [this](const Resource& r, std::string_view key, std::string_view value) {
+                  std::vector<ObjectPtr> out;
+                  for (const ObjectPtr& o : cluster_.ObserveAll(r)) {
+                    const Json labels = (*o)["metadata"].value("labels", Json::object());
+                    if (labels.value(std::string(key), std::string()) == value) out.push_back(o);
+                  }
+                  return out;
+                },
+            .list = [this](const Resource& r) { return cluster_.ObserveAll(r); }};
+  }
+  ProjectReconciler& reconciler() {
+    if (!reconciler_) {
+      reconciler_ = std::make_unique<ProjectReconciler>(cluster_, Reader(), options_);
+      reconciler_->set_enqueue([this](const kube::ObjectKey& key) { enqueued_.push_back(key.name); });
+    }
+    return *reconciler_;
+  }
+  StatusOr<kube::Action> Reconcile(const std::string& name) {
+    return reconciler().Reconcile({"", name});
+  }
+  Json Stored(const Resource& r, const std::string& ns, const std::string& name) {
+    ObjectPtr o = cluster_.Observe(r, ns, name);
+    return o ? *o : Json();
+  }
+  Json StatusOf(const std::string& name) {
+    return Stored(ProjectsResource(), "", name).value("status", Json::object());
+  }
+  std::string ConditionReason(const std::string& name, const std::string& type) {
+    for (const Json& c : StatusOf(name).value("conditions", Json::array())) {
+      if (c["type"] == type) return c["reason"].get<std::string>() + "/" + c["status"].get<std::string>();
+    }
+    return "absent";
+  }
+  // Marks the stored Project as being deleted (what the apiserver does on DELETE with finalizers).
+  void MarkDeleting(const std::string& name) {
+    Json p = Stored(ProjectsResource(), "", name);
+    p["metadata"]["deletionTimestamp"] = "2026-06-01T00:00:00Z";
+    cluster_.Put(ProjectsResource(), p);
+  }
+
+  FakeCluster cluster_;
+  FakeCluster events_cluster_;
+  FakeClock clock_;
+  CountingRandom random_;
+  kube::Metrics metrics_;
+  kube::EventRecorder events_{events_cluster_, clock_};
+  ReconcilerOptions options_;
+  std::unique_ptr<ProjectReconciler> reconciler_;
+  std::vector<std::string> enqueued_;
+};
+
+TEST_F(ProjectReconcilerTest, ANewProjectGetsItsFinalizerEveryChildAndAStatus) {
+  cluster_.Put(ProjectsResource(), ProjectObject("shop"));
+  auto action = Reconcile("shop");
+  ASSERT_TRUE(action.ok()) << action.status().ToString();
+  Json project = Stored(ProjectsResource(), "", "shop");
+  EXPECT_EQ(project["metadata"]["finalizers"], Json::array({"kubabase.io/finalizer"}));
+  EXPECT_FALSE(Stored(Resource::Namespaces(), "", "project-shop").is_null());
+  EXPECT_FALSE(Stored(Resource::Secrets(), "project-shop", "api-keys").is_null());
+  EXPECT_FALSE(Stored(Resource::StatefulSets(), "project-shop", "db").is_null());
+  for (const char* d : {"rest", "auth", "storage"}) {
+    EXPECT_FALSE(Stored(Resource::Deployments(), "project-shop", d).is_null()) << d;
+  }
+  EXPECT_FALSE(Stored(Resource::Ingresses(), "project-shop", "api").is_null());
+  EXPECT_EQ(StatusOf("shop")["phase"], "Provisioning");
+  EXPECT_EQ(StatusOf("shop")["observedGeneration"], 1);
+  const std::string reconciling = ConditionReason("shop", "Reconciling");
+  EXPECT_EQ(reconciling.substr(reconciling.size() - 5), "/True") << reconciling;
+  EXPECT_GT(events_.queued(), 0u);  // "Created ..." on the Project
+  // The operator never writes spec: the only Project writes are the finalizer and the status.
+  for (const auto& call : cluster_.calls()) {
+    if (call.resource != "projects.kubabase.io") continue;
+    EXPECT_FALSE(call.body.contains("spec")) << call.verb;
+  }
+}
+
+TEST_F(ProjectReconcilerTest, ASteadyStateReconcileMakesZeroWrites) {
+  cluster_.Put(ProjectsResource(), ProjectObject("shop"));
+  ASSERT_TRUE(Reconcile("shop").ok());
+  ASSERT_TRUE(Reconcile("shop").ok());
+  cluster_.ClearCalls();
+  ASSERT_TRUE(Reconcile("shop").ok());
+  EXPECT_EQ(cluster_.Writes(), 0);
+  for (const auto& call : cluster_.calls()) {
+    EXPECT_NE(call.verb, "list") << "a reconcile reads the cache, not the API, for children";
+  }
+}
+
+TEST_F(ProjectReconcilerTest, KeysAreReadFromTheApiAndNeverRegenerated) {
+  cluster_.Put(ProjectsResource(), ProjectObject("shop"));
+  ASSERT_TRUE(Reconcile("shop").ok());
+  const Json keys = Stored(Resource::Secrets(), "project-shop", "api-keys")["data"];
+  const Json passwords = Stored(Resource::Secrets(), "project-shop", "db-credentials")["data"];
+  cluster_.Remove(Resource::Deployments(), "project-shop", "rest");
+  ASSERT_TRUE(Reconcile("shop").ok());
+  EXPECT_EQ(Stored(Resource::Secrets(), "project-shop", "api-keys")["data"], keys);
+  EXPECT_EQ(Stored(Resource::Secrets(), "project-shop", "db-credentials")["data"], passwords);
+}
+
+TEST_F(ProjectReconcilerTest, AFailedSecretReadIsRetriedAndNeverMeansNewKeys) {
+  cluster_.Put(ProjectsResource(), ProjectObject("shop"));
+  ASSERT_TRUE(Reconcile("shop").ok());
+  const Json keys = Stored(Resource::Secrets(), "project-shop", "api-keys")["data"];
+  cluster_.FailNext("get", UnavailableError("apiserver restarting"));
+  cluster_.ClearCalls();
+  auto action = Reconcile("shop");
+  EXPECT_EQ(action.status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(cluster_.Count("apply", "secrets"), 0);
+  EXPECT_EQ(Stored(Resource::Secrets(), "project-shop", "api-keys")["data"], keys);
+  EXPECT_NE(StatusOf("shop")["phase"], "Failed");
+}
+
+TEST_F(ProjectReconcilerTest, ADeletedChildIsRestoredWithOneWrite) {
+  cluster_.Put(ProjectsResource(), ProjectObject("shop"));
+  ASSERT_TRUE(Reconcile("shop").ok());
+  cluster_.Remove(Resource::Services(), "project-shop", "auth");
+  cluster_.ClearCalls();
+  ASSERT_TRUE(Reconcile("shop").ok());
+  EXPECT_EQ(cluster_.Count("apply", "services"), 1);
+  EXPECT_FALSE(Stored(Resource::Services(), "project-shop", "auth").is_null());
+}
+
+TEST_F(ProjectReconcilerTest, TransientApplyErrorsAreReturnedAndNeverShowAsFailed) {
+  cluster_.Put(ProjectsResource(), ProjectObject("shop"));
+  cluster_.FailNext("apply", UnavailableError("etcdserver: leader changed"));
+  auto action = Reconcile("shop");
+  EXPECT_EQ(action.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(StatusOf("shop").value("phase", ""), "Failed");
+}
+
+TEST_F(ProjectReconcilerTest, PausedScalesEveryWorkloadToZero) {
+  cluster_.Put(ProjectsResource(), ProjectObject("shop", {{"paused", true}}));
+  ASSERT_TRUE(Reconcile("shop").ok());
+  EXPECT_EQ(Stored(Resource::StatefulSets(), "project-shop", "db")["spec"]["replicas"], 0);
+  for (const char* d : {"rest", "auth", "storage"}) {
+    EXPECT_EQ(Stored(Resource::Deployments(), "project-shop", d)["spec"]["replicas"], 0) << d;
+  }
+  EXPECT_EQ(StatusOf("shop")["phase"], "Paused");
+}
+
+TEST_F(ProjectReconcilerTest, DisablingAComponentPrunesItsObjects) {
+  cluster_.Put(ProjectsResource(), ProjectObject("shop"));
+  ASSERT_TRUE(Reconcile("shop").ok());
+  Json p = Stored(ProjectsResource(), "", "shop");
+  p["spec"]["storage"] = {{"enabled", false}};
+  cluster_.Put(ProjectsResource(), p);
+  ASSERT_TRUE(Reconcile("shop").ok());
+  EXPECT_TRUE(Stored(Resource::Deployments(), "project-shop", "storage").is_null());
+  EXPECT_TRUE(Stored(Resource::Services(), "project-shop", "storage").is_null());
+  EXPECT_FALSE(Stored(Resource::Deployments(), "project-shop", "rest").is_null());
+}
+
+TEST_F(ProjectReconcilerTest, TheNewerOfTwoProjectsOnOneHostStallsAndWritesNoChild) {
+  cluster_.Put(ProjectsResource(),
+               ProjectObject("old", {{"host", "x.example.com"}}, "2026-01-01T00:00:00Z"));
+  cluster_.Put(ProjectsResource(),
+               ProjectObject("new", {{"host", "x.example.com"}}, "2026-02-01T00:00:00Z"));
+  ASSERT_TRUE(Reconcile("old").ok());
+  auto action = Reconcile("new");
+  ASSERT_TRUE(action.ok());
+  EXPECT_EQ(*action, kube::Action::RequeueAfter(options_.stalled_requeue));
+  EXPECT_EQ(ConditionReason("new", "Stalled"), "HostConflict/True");
+  EXPECT_EQ(ConditionReason("new", "Ready"), "HostConflict/False");
+  EXPECT_EQ(StatusOf("new")["phase"], "Failed");
+  EXPECT_TRUE(Stored(Resource::Namespaces(), "", "project-new").is_null());
+  EXPECT_EQ(StatusOf("old")["phase"], "Provisioning");
+  // The loser takes over once the winner moves away.
+  Json moved = Stored(ProjectsResource(), "", "old");
+  moved["spec"]["host"] = "y.example.com";
+  cluster_.Put(ProjectsResource(), moved);
+  enqueued_.clear();
+  ASSERT_TRUE(Reconcile("old").ok());
+  EXPECT_NE(std::find(enqueued_.begin(), enqueued_.end(), "new"), enqueued_.end());
+  ASSERT_TRUE(Reconcile("new").ok());
+  EXPECT_EQ(ConditionReason("new", "Stalled"), "NotStalled/False");
+}
+
+TEST_F(ProjectReconcilerTest, AForeignNamespaceIsAConflictAndIsNotTouched) {
+  cluster_.Put(Resource::Namespaces(), {{"metadata", {{"name", "project-shop"}}}});
+  cluster_.Put(ProjectsResource(), ProjectObject("shop"));
+  ASSERT_TRUE(Reconcile("shop").ok());
+  EXPECT_EQ(ConditionReason("shop", "Stalled"), "NamespaceConflict/True");
+  EXPECT_EQ(cluster_.Count("apply", "namespaces"), 0);
+  EXPECT_EQ(cluster_.Count("apply", "secrets"), 0);
+}
+
+TEST_F(ProjectReconcilerTest, ASpecTheSchemaLetThroughButWeCannotUseStallsWithoutWrites) {
+  cluster_.Put(ProjectsResource(), ProjectObject("shop", {{"rest", {{"replicas", -1}}}}));
+  auto action = Reconcile("shop");
+  ASSERT_TRUE(action.ok());
+  EXPECT_EQ(*action, kube::Action::RequeueAfter(options_.stalled_requeue));
+  EXPECT_EQ(ConditionReason("shop", "Stalled"), "InvalidSpec/True");
+  EXPECT_NE(StatusOf("shop")["conditions"][0]["message"].get<std::string>().find(
+                "spec.rest.replicas"),
+            std::string::npos);
+  EXPECT_TRUE(Stored(Resource::Namespaces(), "", "project-shop").is_null());
+}
+
+TEST_F(ProjectReconcilerTest, DeletePolicyDeletesTheNamespaceAndWaitsForItBeforeLettingGo) {
+  cluster_.set_namespaces_terminate_slowly(true);
+  cluster_.Put(ProjectsResource(), ProjectObject("shop", {{"deletionPolicy", "Delete"}}));
+  ASSERT_TRUE(Reconcile("shop").ok());
+  MarkDeleting("shop");
+  auto waiting = Reconcile("shop");
+  ASSERT_TRUE(waiting.ok());
+  EXPECT_TRUE(waiting->requeue());
+  EXPECT_EQ(cluster_.Count("delete", "namespaces"), 1);
+  EXPECT_FALSE(Stored(ProjectsResource(), "", "shop")["metadata"]["finalizers"].empty());
+  cluster_.Remove(Resource::Namespaces(), "", "project-shop");  // the namespace controller is done
+  auto done = Reconcile("shop");
+  ASSERT_TRUE(done.ok());
+  EXPECT_FALSE(done->requeue());
+  EXPECT_TRUE(Stored(ProjectsResource(), "", "shop")["metadata"]["finalizers"].empty());
+}
+
+TEST_F(ProjectReconcilerTest, RetainKeepsNamespaceKeysAndDataAndANewProjectAdoptsThem) {
+  cluster_.Put(ProjectsResource(), ProjectObject("shop"));
+  ASSERT_TRUE(Reconcile("shop").ok());
+  const Json keys = Stored(Resource::Secrets(), "project-shop", "api-keys")["data"];
+  // A PVC made by the StatefulSet controller from the volumeClaimTemplate, owned (say) by us.
+  cluster_.Put(Resource::PersistentVolumeClaims(),
+               {{"metadata", {{"name", "data-db-0"}, {"namespace", "project-shop"},
+                              {"labels", {{"kubabase.io/project", "shop"},
+                                          {"app.kubernetes.io/managed-by", "kubabase"}}},
+                              {"ownerReferences", {{{"apiVersion", "kubabase.io/v1alpha1"},
+                                                    {"kind", "Project"}, {"name", "shop"},
+                                                    {"uid", "uid-shop"}}}}}}});
+  MarkDeleting("shop");
+  { auto r = Reconcile("shop"); ASSERT_TRUE(r.ok()) << r.status().ToString(); }
+  EXPECT_TRUE(Stored(Resource::Deployments(), "project-shop", "rest").is_null());
+  EXPECT_TRUE(Stored(Resource::StatefulSets(), "project-shop", "db").is_null());
+  EXPECT_TRUE(Stored(Resource::Ingresses(), "project-shop", "api").is_null());
+  Json ns = Stored(Resource::Namespaces(), "", "project-shop");
+  EXPECT_EQ(ns["metadata"]["labels"]["kubabase.io/retained"], "true");
+  EXPECT_EQ(Stored(Resource::PersistentVolumeClaims(), "project-shop", "data-db-0")["metadata"]
+                ["ownerReferences"],
+            Json::array());
+  EXPECT_TRUE(Stored(ProjectsResource(), "", "shop")["metadata"]["finalizers"].empty());
+
+  // The Project is gone; a new one of the same name comes.
+  cluster_.Remove(ProjectsResource(), "", "shop");
+  ASSERT_TRUE(Reconcile("shop").ok());
+  Json again = ProjectObject("shop");
+  again["metadata"]["uid"] = "uid-shop-2";
+  cluster_.Put(ProjectsResource(), again);
+  ASSERT_TRUE(Reconcile("shop").ok());
+  EXPECT_EQ(Stored(Resource::Secrets(), "project-shop", "api-keys")["data"], keys);
+  EXPECT_FALSE(Stored(Resource::Namespaces(), "", "project-shop")["metadata"]["labels"].contains(
+      "kubabase.io/retained"));
+  EXPECT_FALSE(Stored(Resource::Deployments(), "project-shop", "rest").is_null());
+}
+
+TEST_F(ProjectReconcilerTest, AGoneProjectIsForgotten) {
+  auto action = Reconcile("nobody");
+  ASSERT_TRUE(action.ok());
+  EXPECT_FALSE(action->requeue());
+  EXPECT_EQ(cluster_.Writes(), 0);
+}
+
+}  // namespace
+}  // namespace kubabase::project
