@@ -30,6 +30,11 @@
 //     the caller set a server timeout, else `watch_idle_timeout`. A silent dead connection thus
 //     ends in kDeadlineExceeded instead of hanging; the normal end is the server closing the
 //     stream at timeoutSeconds (kOutOfRange).
+// Callers (reflectors) should always set timeoutSeconds (client-go picks 5-10 min at random): the
+// apiserver (v1.36 watch cache) sends bookmarks about 2 s before that deadline and roughly every
+// minute, but only once its cache has moved past the watch's starting version, so a watch on a
+// collection where nothing changes stays silent and, without timeoutSeconds, would end in
+// kDeadlineExceeded after watch_idle_timeout (harmless: re-watch from the same version).
 //
 // Errors follow api_error.h; transport failures: refused/reset/TLS -> kUnavailable, timeouts ->
 // kDeadlineExceeded. No exception escapes any method. Thread-safe: one client serves every worker;

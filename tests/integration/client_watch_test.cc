@@ -195,5 +195,22 @@ TEST_F(ClientWatchDeadlineTest, AWatchOutlivesItsReadDeadlineWhileEventsFlowThen
                  std::to_string(std::chrono::duration_cast<milliseconds>(ended - last_event).count()));
 }
 
+// The short request timeout (3 s) of ordinary requests never applies to a watch: a silent watch
+// with timeoutSeconds=6 lives until the server ends it (its read deadline is 6 s + slack).
+TEST_F(ClientWatchDeadlineTest, ASilentWatchIsNotCutByTheRequestTimeoutButEndsAtTheServerTimeout) {
+  WatchOptions options;
+  options.resource_version = CurrentResourceVersion();
+  options.allow_bookmarks = false;
+  options.timeout_seconds = 6;
+  auto start = SteadyClock::now();
+  std::unique_ptr<WatchStream> stream = StartWatch(options);
+  ASSERT_NE(stream, nullptr);
+  StatusOr<WatchEvent> event = stream->Next();
+  auto elapsed = SteadyClock::now() - start;
+  EXPECT_EQ(event.status().code(), StatusCode::kOutOfRange) << event.status().ToString();
+  EXPECT_GE(elapsed, milliseconds(5500));
+  EXPECT_LT(elapsed, seconds(15));
+}
+
 }  // namespace
 }  // namespace kubabase::kube::testing
