@@ -203,6 +203,12 @@ class BootstrapSqlTest : public ::testing::Test {
     Shared& s = *shared_;
     s.setup_error = s.server.Start(kSuperuser, FirstPasswords().at(kSuperuser));
     if (!s.setup_error.empty()) return;
+    // Records every statement's text from now on (track_utility is on by default).
+    if (Subprocess::Result stats = s.server.Psql("CREATE EXTENSION pg_stat_statements");
+        !stats.ok()) {
+      s.setup_error = "pg_stat_statements: " + stats.Describe();
+      return;
+    }
     if (*Variant::kSeed != '\0') {
       Subprocess::Result seeded = s.server.Psql(Variant::kSeed);
       if (!seeded.ok()) {
@@ -325,7 +331,8 @@ TYPED_TEST(BootstrapSqlTest, SchemasExistWithTheirOwnersAndExtensionsLiveInExten
                 " graphql_public:supabase_admin storage:supabase_admin");
   EXPECT_EQ(this->Query("SELECT string_agg(format('%s:%s', extname, "
                         "extnamespace::regnamespace), ' ' "
-                        "ORDER BY extname) FROM pg_extension WHERE extname <> 'plpgsql'"),
+                        "ORDER BY extname) FROM pg_extension WHERE extname NOT IN "
+                        "('plpgsql', 'pg_stat_statements')"),
             "pgcrypto:extensions uuid-ossp:extensions");
 }
 
@@ -486,6 +493,9 @@ TYPED_TEST(BootstrapSqlTest, JwtExpIsSetAndNoJwtSecretIsStored) {
 
 TYPED_TEST(BootstrapSqlTest, NoSecretReachesTheServerLogOrTheJobOutput) {
   std::string log = this->server().ServerLog();
+  std::string statements = this->Query("SELECT string_agg(query, E'\\n') FROM pg_stat_statements");
+  ASSERT_NE(statements.find("CREATE SCHEMA IF NOT EXISTS auth"), std::string::npos)
+      << "pg_stat_statements records nothing; this test would prove nothing";
   // The server logs every statement, so a password sent in the clear would be found here.
   ASSERT_NE(log.find("CREATE SCHEMA IF NOT EXISTS auth"), std::string::npos)
       << "statement logging is off; this test would prove nothing";
@@ -499,6 +509,7 @@ TYPED_TEST(BootstrapSqlTest, NoSecretReachesTheServerLogOrTheJobOutput) {
     EXPECT_EQ(at, std::string::npos)
         << "the server log holds a secret near: "
         << log.substr(at == std::string::npos ? 0 : (at > 200 ? at - 200 : 0), 200);
+    EXPECT_EQ(statements.find(secret), std::string::npos) << "pg_stat_statements holds a secret";
     for (const Subprocess::Result* run :
          {&TestFixture::shared_->first_run, &TestFixture::shared_->second_run}) {
       EXPECT_EQ(run->out.find(secret), std::string::npos) << "the Job's stdout holds a secret";

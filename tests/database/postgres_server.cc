@@ -137,7 +137,8 @@ std::string PostgresServer::Start(const std::string& superuser,
   if (port_ == 0) return "no free TCP port on 127.0.0.1";
   std::string options = "-p " + std::to_string(port_) + " -k " + dir_ +
                         " -c listen_addresses=127.0.0.1 -c log_statement=all -c fsync=off"
-                        " -c full_page_writes=off -c synchronous_commit=off";
+                        " -c full_page_writes=off -c synchronous_commit=off"
+                        " -c shared_preload_libraries=pg_stat_statements";
   Subprocess::Result start = Subprocess::Run(
       AsServerUser({bindir_ + "/pg_ctl", "-D", dir_ + "/data", "-l", dir_ + "/server.log", "-o",
                     options, "-w", "-t", "60", "start"}),

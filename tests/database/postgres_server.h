@@ -10,8 +10,8 @@
 // The superuser (initdb -U; `postgres` on a stock install, `supabase_admin` where the operator's
 // StatefulSet sets POSTGRES_USER) is trusted over the Unix socket (for the test's own queries);
 // every role needs its password (SCRAM) over TCP (for everything that must log in as a client
-// would). Statement logging is on
-// (log_statement=all) so that tests can prove a secret never reaches the server log.
+// would). Statement logging is on (log_statement=all) and pg_stat_statements is loaded, as on
+// the supabase/postgres image, so that tests can prove a secret reaches neither.
 //
 // Binaries: $KUBABASE_PG_BINDIR if set, else /usr/lib/postgresql/15/bin; Start() fails with a
 // message saying to install postgresql-15 (scripts/install-deps.sh) when they are missing or not

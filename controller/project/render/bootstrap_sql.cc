@@ -38,12 +38,15 @@ std::string VariableSection() {
 std::string PasswordSection() {
   std::string out =
       "-- Passwords, every run, so a rotated Secret takes effect. Keep them out of the server log\n"
-      "-- (statement, duration and pgaudit logging are off for the rest of this transaction) and\n"
-      "-- out of psql's error output (terse errors print no query text).\n"
+      "-- (statement, duration and pgaudit logging are off for the rest of this transaction), out\n"
+      "-- of pg_stat_statements (which keeps utility statements' text verbatim in 15) and out of\n"
+      "-- psql's error output (terse errors print no query text).\n"
       "SET LOCAL log_statement = 'none';\n"
       "SET LOCAL log_min_duration_statement = -1;\n"
       "SET LOCAL log_min_error_statement = 'panic';\n"
       "SET LOCAL pgaudit.log = 'none';\n"
+      "SET LOCAL pg_stat_statements.track = 'none';\n"
+      "SET LOCAL pg_stat_statements.track_utility = off;\n"
       "\\set VERBOSITY terse\n"
       "-- An empty password would silently clear the role's password; refuse it. Only names show.\n"
       "SELECT string_agg(name, ', ') AS bootstrap_invalid FROM (VALUES\n";

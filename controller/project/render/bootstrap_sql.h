@@ -35,8 +35,9 @@
 //
 // Secrets never appear in the SQL, the script or any command line: psql reads each password from
 // the environment with \getenv (psql >= 15) unless it was given with -v, and the SQL quotes it
-// with :'variable'. The password statements run with statement logging off and terse errors, so
-// they reach neither the server log nor the Job log. Every statement runs under ON_ERROR_STOP=1
+// with :'variable'. The password statements run with statement logging, pgaudit and
+// pg_stat_statements off and with terse errors, so they reach neither the server log, nor
+// pg_stat_statements, nor the Job log. Every statement runs under ON_ERROR_STOP=1
 // (the SQL sets it itself too), so any failure makes the Job fail and leaves nothing half done.
 //
 // All functions are pure and thread-safe.
