@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# The Dockerfile cannot be built here (no container engine), so this checks what can be checked
+# without one:
+#   1. the build stage is Debian 12 and runs exactly CI's scripts: scripts/install-deps.sh, then
+#      scripts/build.sh, and copies the binary from the path build.sh reports;
+#   2. the runtime stage is debian:12-slim, runs as a numeric non-root USER, and its ENTRYPOINT is
+#      the operator;
+#   3. every runtime package it installs exists in Debian 12 (apt-cache), and every shared library
+#      the operator binary built here links (ldd) belongs to one of them, to one of their
+#      dependencies, or to the base image's essentials; so the image starts without a
+#      "cannot open shared object file".
+# Usage: dockerfile_test.sh BUILD_DIR OPERATOR_BINARY
+source "$(dirname "$0")/lib.sh"
+build_dir="${1:?build dir}"; binary="${2:?operator binary}"
+dockerfile="$INSTALL_ROOT/Dockerfile"
+[[ -f "$dockerfile" ]] || fail "no Dockerfile"
+
+stage_of() { # prints the lines of stage $1 (FROM ... AS $1 up to the next FROM)
+  awk -v s="$1" 'toupper($1)=="FROM" {on = (tolower($NF)==s)} on' "$dockerfile"
+}
+build_stage="$(stage_of build)"; runtime_stage="$(stage_of runtime)"
+[[ -n "$build_stage" && -n "$runtime_stage" ]] || fail "Dockerfile lacks a 'build' or 'runtime' stage"
+
+grep -Eq '^FROM debian:12 AS build$' <<<"$build_stage" || fail "build stage is not FROM debian:12"
+grep -Eq '^RUN .*\./scripts/install-deps\.sh' <<<"$build_stage" || fail "build stage does not run scripts/install-deps.sh"
+grep -Eq '^RUN .*\./scripts/build\.sh /build' <<<"$build_stage" || fail "build stage does not run scripts/build.sh /build"
+! grep -Eq '^RUN .*(cmake|ninja|g\+\+|apt-get install)' <<<"$build_stage" ||
+  fail "build stage builds or installs by hand instead of through CI's scripts"
+grep -q 'echo "$build/controller/kubabase"' "$INSTALL_ROOT/scripts/build.sh" ||
+  fail "scripts/build.sh no longer reports <build>/controller/kubabase"
+[[ "$binary" == "$build_dir/controller/kubabase" ]] ||
+  fail "the operator is built at $binary, not at <build>/controller/kubabase where the Dockerfile copies it from"
+grep -Eq '^COPY --from=build /build/controller/kubabase /usr/local/bin/kubabase$' <<<"$runtime_stage" ||
+  fail "runtime stage does not copy /build/controller/kubabase to /usr/local/bin/kubabase"
+pass "build stage: debian:12, scripts/install-deps.sh then scripts/build.sh, as CI runs them"
+
+grep -Eq '^FROM debian:12-slim AS runtime$' <<<"$runtime_stage" || fail "runtime stage is not FROM debian:12-slim"
+user="$(awk 'toupper($1)=="USER" {print $2}' <<<"$runtime_stage" | tail -1)"
+[[ "$user" =~ ^[1-9][0-9]*(:[0-9]+)?$ ]] || fail "runtime USER '$user' is not a numeric non-root uid"
+[[ "${user%%:*}" == 65532 ]] || fail "runtime USER is $user; manifests and chart run as 65532"
+grep -Fxq 'ENTRYPOINT ["/usr/local/bin/kubabase"]' <<<"$runtime_stage" || fail "ENTRYPOINT is not the operator"
+pass "runtime stage: debian:12-slim, USER $user, ENTRYPOINT the operator"
+
+# The runtime packages: the words of the apt-get install line(s) that look like package names.
+mapfile -t runtime_pkgs < <(sed -n '/apt-get install/,/rm -rf/p' <<<"$runtime_stage" |
+  tr ' \\' '\n\n' | grep -E '^[a-z0-9][a-z0-9.+-]+$' | grep -vE '^(apt-get|install|rm|update)$' | sort -u)
+((${#runtime_pkgs[@]} > 0)) || fail "runtime stage installs no packages"
+for p in "${runtime_pkgs[@]}"; do
+  apt-cache show "$p" >/dev/null 2>&1 || fail "runtime package $p does not exist in this Debian's archive"
+done
+# What apt brings along with them, plus what every debian:12-slim has (Essential/Required).
+mapfile -t provided < <({
+  printf '%s\n' "${runtime_pkgs[@]}"
+  apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks \
+    --no-replaces --no-enhances "${runtime_pkgs[@]}" 2>/dev/null | sed -n 's/^ *\(Pre\)\?Depends: //p' | tr -d '<>'
+  echo libc6; echo libgcc-s1; echo libstdc++6; echo zlib1g
+} | sort -u)
+
+[[ -x "$binary" ]] || fail "operator binary $binary not built"
+owner_of() {
+  local lib="$1" real candidate
+  real="$(readlink -f "$lib")"
+  for candidate in "$lib" "$real" "/usr$lib" "/usr$real" "${lib#/usr}" "${real#/usr}"; do
+    dpkg -S "$candidate" 2>/dev/null | head -1 | cut -d: -f1 && return 0
+  done
+  return 1
+}
+missing=()
+count=0
+while read -r lib; do
+  [[ -n "$lib" ]] || continue
+  count=$((count + 1))
+  pkg="$(owner_of "$lib")" || fail "no Debian package owns $lib (linked by $binary)"
+  printf '%s\n' "${provided[@]}" | grep -Fxq "$pkg" || missing+=("$pkg ($lib)")
+done < <(ldd "$binary" | awk '/=> \// {print $3}')
+((${#missing[@]} == 0)) || fail "the runtime stage lacks packages for: ${missing[*]}"
+pass "all $count shared libraries of $(basename "$binary") come from the runtime stage's ${#runtime_pkgs[@]} packages or their dependencies"

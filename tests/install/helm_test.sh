@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# The Helm chart, with helm built from its Go module (scripts/cluster-build.sh), against the local
+# control plane's real apiserver:
+#   1. `helm lint --strict` passes for the default values and for values-all.yaml (every option);
+#   2. values.schema.json rejects nonsense, and the chart refuses 2 replicas without leader election;
+#   3. `helm template` piped to `kubectl apply --dry-run=server` is accepted, for both value sets
+#      (the CRD included; a stand-in ServiceMonitor CRD for values-all);
+#   4. the ServiceMonitor selects the metrics Service and scrapes its port;
+#   5. the chart's ClusterRole and Role grant exactly what manifests/ grants (one RBAC story);
+#   6. a real `helm install --wait` rolls the operator out (pods simulated by kwok) and
+#      `helm uninstall` removes it again, leaving the CRD in place as Helm documents.
+source "$(dirname "$0")/lib.sh"
+install_use_cluster
+cd "$INSTALL_ROOT"
+chart=charts/kubabase
+all=tests/install/values-all.yaml
+ns=kubabase-helm-test
+release=kbtest
+kv=(--kube-version "$KUBE_VERSION")
+work="$(mktemp -d /tmp/kubabase-helm-test.XXXXXX)"
+trap 'rm -rf "$work" "$HELM_HOME_TMP"' EXIT
+
+helm lint --strict "$chart" "${kv[@]}" >"$work/lint" 2>&1 || { cat "$work/lint"; fail "helm lint (default values)"; }
+helm lint --strict "$chart" "${kv[@]}" -f "$all" >"$work/lint" 2>&1 || { cat "$work/lint"; fail "helm lint (values-all.yaml)"; }
+pass "helm lint --strict: default values and values-all.yaml"
+
+rejects() { # description, helm template args...
+  local what="$1"; shift
+  if helm template x "$chart" "${kv[@]}" "$@" >/dev/null 2>"$work/err"; then
+    fail "the chart accepted $what"
+  fi
+}
+rejects "operator.logFormat=xml" --set operator.logFormat=xml
+rejects "an unknown top-level value (typo)" --set replicas=3
+rejects "an unknown operator value (typo)" --set operator.baseDomian=x.example.com
+rejects "image.digest that is not sha256" --set image.digest=latest
+rejects "2 replicas without leader election" --set replicaCount=2 --set leaderElection.enabled=false
+rejects "a ServiceMonitor without the metrics Service" --set serviceMonitor.enabled=true --set metrics.service.enabled=false
+pass "values.schema.json and the templates reject nonsense"
+
+kubectl create namespace "$ns" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+kubectl apply -f "$INSTALL_TESTDATA/servicemonitor-crd.yaml" >/dev/null || fail "could not install the stand-in ServiceMonitor CRD"
+kubectl wait --for=condition=Established --timeout=60s crd/servicemonitors.monitoring.coreos.com >/dev/null ||
+  fail "stand-in ServiceMonitor CRD not Established"
+
+helm template "$release" "$chart" -n "$ns" "${kv[@]}" --include-crds >"$work/default.yaml" || fail "helm template (default values)"
+helm template "$release" "$chart" -n "$ns" "${kv[@]}" --include-crds -f "$all" >"$work/all.yaml" || fail "helm template (values-all.yaml)"
+for f in default all; do
+  kubectl apply --dry-run=server -f "$work/$f.yaml" >"$work/$f.dry" 2>&1 || { cat "$work/$f.dry"; fail "server-side dry-run of helm template ($f values)"; }
+done
+grep -q '^servicemonitor.monitoring.coreos.com/' "$work/all.dry" || fail "values-all.yaml rendered no ServiceMonitor"
+! grep -q 'ServiceMonitor' "$work/default.yaml" || fail "the default values render a ServiceMonitor (it must be off by default)"
+pass "helm template | kubectl apply --dry-run=server: default values ($(grep -c . "$work/default.dry") objects) and values-all.yaml ($(grep -c . "$work/all.dry") objects)"
+
+python3 - "$work/all.yaml" "$work/default.yaml" manifests <<'PY' || fail "chart and manifests disagree (see above)"
+import sys, yaml, glob
+def docs(path):
+    return [d for d in yaml.safe_load_all(open(path)) if d]
+def find(ds, kind):
+    return [d for d in ds if d["kind"] == kind]
+every = docs(sys.argv[1])
+# 4. ServiceMonitor -> metrics Service -> operator pods.
+sm, = find(every, "ServiceMonitor")
+svc, = find(every, "Service")
+dep, = find(every, "Deployment")
+sel = sm["spec"]["selector"]["matchLabels"]
+assert all(svc["metadata"]["labels"].get(k) == v for k, v in sel.items()), "ServiceMonitor does not select the metrics Service"
+assert sm["spec"]["endpoints"][0]["port"] in [p["name"] for p in svc["spec"]["ports"]], "ServiceMonitor port is not a Service port"
+assert all(dep["spec"]["template"]["metadata"]["labels"].get(k) == v for k, v in svc["spec"]["selector"].items()), "metrics Service does not select the operator pods"
+c = dep["spec"]["template"]["spec"]["containers"][0]
+assert "--metrics-bind-address=:9090" in c["args"] and c["ports"][0]["containerPort"] == 9090
+assert c["image"].endswith("@sha256:" + "0123456789abcdef" * 4), c["image"]
+for flag in ["--base-domain=api.example.com", "--namespace-prefix=sb-", "--ingress-class=nginx",
+             "--ingress-namespace=ingress-system", "--events-namespace=kubabase-events",
+             "--image-postgres=supabase/postgres:15.8.1.085", "--image-gotrue=supabase/gotrue:v2.186.0",
+             "--leader-election-id=kubabase-all", "--workers=8", "--log-format=text"]:
+    assert flag in c["args"], "values-all.yaml: missing operator flag " + flag
+# 5. One RBAC story: the same rules in the chart and in manifests/.
+def rules(ds, kind):
+    r, = find(ds, kind)
+    return sorted((tuple(x["apiGroups"]), tuple(sorted(x["resources"])), tuple(sorted(x["verbs"]))) for x in r["rules"])
+manifest_docs = [d for f in glob.glob(sys.argv[3] + "/*.yaml") for d in docs(f)]
+default = docs(sys.argv[2])
+for kind in ["ClusterRole", "Role"]:
+    assert rules(default, kind) == rules(manifest_docs, kind), kind + " differs between charts/kubabase and manifests/"
+# The default chart's pod is the manifests' pod: same security, probes, resources.
+md, = find(manifest_docs, "Deployment"); cd, = find(default, "Deployment")
+for key in ["securityContext", "livenessProbe", "readinessProbe", "resources"]:
+    assert md["spec"]["template"]["spec"]["containers"][0][key] == cd["spec"]["template"]["spec"]["containers"][0][key], key
+assert md["spec"]["template"]["spec"]["securityContext"] == cd["spec"]["template"]["spec"]["securityContext"]
+assert md["spec"]["replicas"] == cd["spec"]["replicas"] == 2
+print("ok: ServiceMonitor -> Service -> pods; every operator value reaches its flag; RBAC and pod spec match manifests/")
+PY
+
+helm uninstall "$release" -n "$ns" --wait --timeout 60s >/dev/null 2>&1 || true  # a leftover from an aborted run
+helm install "$release" "$chart" -n "$ns" --wait --timeout 120s >"$work/install" 2>&1 ||
+  { cat "$work/install"; fail "helm install --wait"; }
+grep -q 'Create your first Project' "$work/install" || fail "NOTES.txt was not shown after install"
+[[ "$(kubectl -n "$ns" get deployment "$release-kubabase" -o jsonpath='{.status.readyReplicas}')" == 2 ]] ||
+  fail "helm install: deployment $release-kubabase does not have 2 ready replicas"
+kubectl auth can-i watch projects.kubabase.io --as="system:serviceaccount:$ns:$release-kubabase" >/dev/null 2>&1 ||
+  fail "helm install: the ServiceAccount cannot watch Projects"
+pass "helm install --wait: the operator rolled out with 2 ready pods and its RBAC"
+helm uninstall "$release" -n "$ns" --wait --timeout 120s >/dev/null || fail "helm uninstall"
+! kubectl get clusterrole "$release-kubabase" >/dev/null 2>&1 || fail "helm uninstall left the ClusterRole"
+kubectl get crd projects.kubabase.io >/dev/null || fail "helm uninstall removed the CRD (Helm must leave crds/ in place)"
+kubectl delete namespace "$ns" --wait=false >/dev/null 2>&1 || true
+pass "helm uninstall removes the release and keeps the CRD"
