@@ -138,7 +138,15 @@ class Elector {
     std::string filter = "--gtest_filter=LeaderElectorProcess.DISABLED_RunsOneElectorUntilSigterm";
     std::string disabled = "--gtest_also_run_disabled_tests";
     char* argv[] = {self.data(), filter.data(), disabled.data(), nullptr};
-    if (posix_spawn(&pid_, self.c_str(), nullptr, nullptr, argv, envp.data()) != 0) pid_ = -1;
+    // The child's gtest chatter goes to its own file; its state lines go to log_.
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    const std::string out = log_ + ".out";
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out.c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+    if (posix_spawn(&pid_, self.c_str(), &actions, nullptr, argv, envp.data()) != 0) pid_ = -1;
+    posix_spawn_file_actions_destroy(&actions);
   }
   ~Elector() {
     if (pid_ > 0 && !exit_code_) {
