@@ -300,6 +300,29 @@ TEST_F(ProjectReconcilerTest, RetainKeepsNamespaceKeysAndDataAndANewProjectAdopt
   EXPECT_FALSE(Stored(Resource::Deployments(), "project-shop", "rest").is_null());
 }
 
+TEST_F(ProjectReconcilerTest, NamedUserSecretsAreCopiedAndAMissingOneStallsSayingWhichToCreate) {
+  Json s3 = {{"storage", {{"backend", "s3"},
+                          {"s3", {{"endpoint", "http://minio.storage:9000"},
+                                  {"credentialsSecretRef",
+                                   {{"namespace", "minio"}, {"name", "shop-s3"}}}}}}}};
+  cluster_.Put(ProjectsResource(), ProjectObject("shop", s3));
+  ASSERT_TRUE(Reconcile("shop").ok());
+  EXPECT_EQ(ConditionReason("shop", "Stalled"), "SecretNotFound/True");
+  EXPECT_NE(StatusOf("shop").dump().find("minio/shop-s3"), std::string::npos);
+  EXPECT_TRUE(Stored(Resource::Namespaces(), "", "project-shop").is_null());
+
+  cluster_.Put(Resource::Secrets(),
+               {{"metadata", {{"name", "shop-s3"}, {"namespace", "minio"}}},
+                {"data", {{"AWS_ACCESS_KEY_ID", Base64Encode("id")},
+                          {"AWS_SECRET_ACCESS_KEY", Base64Encode("very-secret")}}}});
+  ASSERT_TRUE(Reconcile("shop").ok());
+  Json copy = Stored(Resource::Secrets(), "project-shop", "s3-credentials");
+  ASSERT_FALSE(copy.is_null());
+  EXPECT_EQ(copy["data"]["AWS_SECRET_ACCESS_KEY"], Base64Encode("very-secret"));
+  EXPECT_EQ(StatusOf("shop").dump().find("very-secret"), std::string::npos);
+  EXPECT_EQ(StatusOf("shop").dump().find(Base64Encode("very-secret")), std::string::npos);
+}
+
 TEST_F(ProjectReconcilerTest, AGoneProjectIsForgotten) {
   auto action = Reconcile("nobody");
   ASSERT_TRUE(action.ok());
