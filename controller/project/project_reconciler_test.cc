@@ -323,6 +323,29 @@ TEST_F(ProjectReconcilerTest, NamedUserSecretsAreCopiedAndAMissingOneStallsSayin
   EXPECT_EQ(StatusOf("shop").dump().find(Base64Encode("very-secret")), std::string::npos);
 }
 
+TEST_F(ProjectReconcilerTest, DeletingAProjectNeverTouchesANamespaceThatIsNotOurs) {
+  cluster_.Put(Resource::Namespaces(), {{"metadata", {{"name", "project-shop"}}}});
+  Json p = ProjectObject("shop", {{"deletionPolicy", "Delete"}});
+  p["metadata"]["finalizers"] = {"kubabase.io/finalizer"};
+  p["metadata"]["deletionTimestamp"] = "2026-06-01T00:00:00Z";
+  cluster_.Put(ProjectsResource(), p);
+  auto action = Reconcile("shop");
+  ASSERT_TRUE(action.ok()) << action.status().ToString();
+  EXPECT_EQ(cluster_.Count("delete"), 0);
+  EXPECT_EQ(cluster_.Count("patch", "namespaces"), 0);
+  EXPECT_TRUE(Stored(ProjectsResource(), "", "shop")["metadata"]["finalizers"].empty());
+}
+
+TEST_F(ProjectReconcilerTest, AConflictIsAnnouncedByOneWarningEventNotOnePerReconcile) {
+  cluster_.Put(Resource::Namespaces(), {{"metadata", {{"name", "project-shop"}}}});
+  cluster_.Put(ProjectsResource(), ProjectObject("shop"));
+  ASSERT_TRUE(Reconcile("shop").ok());
+  const size_t after_first = events_.queued();
+  EXPECT_GT(after_first, 0u);
+  ASSERT_TRUE(Reconcile("shop").ok());
+  EXPECT_EQ(events_.queued(), after_first);
+}
+
 TEST_F(ProjectReconcilerTest, AGoneProjectIsForgotten) {
   auto action = Reconcile("nobody");
   ASSERT_TRUE(action.ok());
