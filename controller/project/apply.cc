@@ -137,6 +137,9 @@ Applier::Applier(kube::ApiClient& client, kube::Metrics* metrics) : client_(clie
 StatusOr<bool> Applier::ApplyOne(const Json& desired, const Json* observed) {
   KUBABASE_ASSIGN_OR_RETURN(const kube::Resource* resource, ResourceForObject(desired));
   if (observed != nullptr && Matches(desired, *observed)) return false;
+  // A Job's template is immutable and its name carries the hash of its inputs: an existing Job
+  // of that name is the one we want, and re-applying it could only be rejected.
+  if (observed != nullptr && resource->kind == "Job") return false;
   const Json& metadata = MetadataOf(desired);
   const std::string ns = resource->namespaced ? metadata.value("namespace", std::string()) : "";
   const std::string name = metadata.value("name", std::string());

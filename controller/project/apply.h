@@ -10,7 +10,9 @@
 //
 // Each write is PATCH application/apply-patch+yaml with field manager "kubabase" and force=true:
 // the operator owns every field it renders; fields set by others (HPA replicas excepted: we set
-// replicas ourselves) keep their managers. An object is skipped when Matches(desired, observed).
+// replicas ourselves) keep their managers. An object is skipped when Matches(desired, observed),
+// and a Job whenever one of its name exists (its template is immutable; its name is the hash of
+// its inputs, so a changed input means a new name).
 //
 // Counts kubabase_objects_applied_total{kind} for each write.
 // Thread-safety: ApplyAll/ApplyOne from any thread (the client and metrics are thread-safe).

@@ -155,6 +155,18 @@ TEST_F(ApplierTest, AnUnknownKindIsRejectedWithoutAWrite) {
   EXPECT_EQ(cluster_.Writes(), 0);
 }
 
+TEST_F(ApplierTest, AnExistingJobIsNeverReappliedBecauseItsTemplateIsImmutable) {
+  Json job = {{"apiVersion", "batch/v1"}, {"kind", "Job"},
+              {"metadata", {{"name", "db-bootstrap-abc"}, {"namespace", "project-a"}}},
+              {"spec", {{"backoffLimit", 6}}}};
+  Json observed = job;
+  observed["spec"]["backoffLimit"] = 3;  // whatever differs, the Job stays as it is
+  cluster_.Put(Resource::Jobs(), observed);
+  auto result = applier_.ApplyAll({job}, observed_);
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(cluster_.Writes(), 0);
+}
+
 TEST_F(ApplierTest, CountsAppliedObjectsByKind) {
   ASSERT_TRUE(applier_.ApplyAll({Deployment(1)}, observed_).ok());
   auto families = metrics_.registry()->Collect();
