@@ -6,6 +6,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gmock/gmock.h>
@@ -117,14 +118,20 @@ TEST_F(RuntimeRelistTest, WatchFromACompactedVersionRelistsAndReportsOnlyWhatCha
   ASSERT_TRUE(apiserver.ok()) << apiserver.status().ToString();
   StatusOr<int64_t> compacted_at = CompactEtcd(*apiserver);
   ASSERT_TRUE(compacted_at.ok()) << compacted_at.status().ToString();
+  // The apiserver's watch cache still holds the recent past and would serve the old version
+  // despite the compaction (measured: it does). Restarted, its cache begins at the compacted
+  // revision, as in production after an apiserver restart or a long outage.
+  ASSERT_TRUE(RestartApiserver(*apiserver, std::chrono::seconds(0)).ok());
 
   // What the server itself says to a watch from the old version (the behaviour relied upon).
   WatchOptions probe;
   probe.resource_version = old_version;
   probe.timeout_seconds = 5;
-  Status server_answer;
-  {
-    StatusOr<std::unique_ptr<WatchStream>> opened = client().Watch(Resource::ConfigMaps(), ns(), probe);
+  Status server_answer = UnavailableError("apiserver not back");
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (std::chrono::steady_clock::now() < deadline) {
+    StatusOr<std::unique_ptr<WatchStream>> opened =
+        client().Watch(Resource::ConfigMaps(), ns(), probe);
     if (!opened.ok()) {
       server_answer = opened.status();
     } else {
@@ -132,15 +139,19 @@ TEST_F(RuntimeRelistTest, WatchFromACompactedVersionRelistsAndReportsOnlyWhatCha
       server_answer = first_event.ok() ? Status() : first_event.status();
       (*opened)->Cancel();
     }
+    // Retry only while the apiserver is still starting (refused, 429/503 while its cache fills).
+    if (server_answer.ok() || !server_answer.IsTransient()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
   }
-  std::printf("\nwatch from resourceVersion %s after compaction at revision %lld: %s\n",
+  std::printf("\nwatch from resourceVersion %s after compaction at revision %lld and an apiserver "
+              "restart: %s\n",
               old_version.c_str(), static_cast<long long>(*compacted_at),
               server_answer.ToString().c_str());
-  EXPECT_TRUE(server_answer.IsGone()) << server_answer.ToString();
+  ASSERT_TRUE(server_answer.IsGone()) << server_answer.ToString();
 
   api.RewindNextWatch(old_version);
-  for (int step = 0; step < 6 && watcher.relists() == 0; ++step) {
-    // Open (refused or ERROR event) -> relist. A retry backoff would show as a non-zero wait.
+  for (int step = 0; step < 3 && watcher.relists() == 0; ++step) {
+    // Open (refused, or an ERROR event read next) -> list. A backoff would show as a wait.
     Clock::Duration wait = watcher.Step();
     EXPECT_EQ(wait, Clock::Duration::zero()) << "410 must relist at once, not back off";
   }

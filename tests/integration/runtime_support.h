@@ -15,7 +15,12 @@
 // certificate when it is https), through curl and etcd's v3 JSON gateway.
 #pragma once
 
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -115,16 +120,47 @@ inline StatusOr<ApiserverProcess> FindApiserver() {
   return NotFoundError("no kube-apiserver pid file under " + clusters.string());
 }
 
+// True when something accepts TCP connections on 127.0.0.1:port.
+inline bool PortAccepts(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return false;
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+  ::close(fd);
+  return ok;
+}
+
 // Stops kube-apiserver (SIGTERM, SIGKILL after 30 s), keeps it down for `down_for`, then starts
-// the same command again in the background. Updates `process` with the new pid. Does not wait for
-// readiness.
+// the same command again in the background and waits until it listens again. Updates `process`
+// with the new pid. Does not wait for readiness.
+//
+// While the apiserver is down its port is free, and kwokctl gives a cluster being created the
+// highest free port: with several clusters on one machine another one took ours (seen twice).
+// So the restart holds the lock scripts/cluster-up.sh takes around port selection
+// (/tmp/kubabase-cluster-ports.lock) until the apiserver listens again. O_CLOEXEC: the new
+// apiserver must not inherit the lock, or it would hold it for its whole life and block every
+// cluster start on the machine (it did, once).
 inline Status RestartApiserver(ApiserverProcess& process, std::chrono::seconds down_for) {
+  const int port = std::atoi(process.Flag("secure-port").c_str());
+  const int lock_fd = ::open("/tmp/kubabase-cluster-ports.lock", O_CREAT | O_RDWR | O_CLOEXEC, 0666);
+  if (lock_fd < 0 || ::flock(lock_fd, LOCK_EX) != 0) {
+    if (lock_fd >= 0) ::close(lock_fd);
+    return InternalError("cannot lock /tmp/kubabase-cluster-ports.lock");
+  }
+  struct Unlock {
+    int fd;
+    ~Unlock() { ::close(fd); }  // closing releases the flock
+  } unlock{lock_fd};
+
   if (::kill(process.pid, SIGTERM) != 0) {
     return InternalError("cannot signal kube-apiserver pid " + std::to_string(process.pid));
   }
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (::kill(process.pid, 0) == 0) {
-    // A zombie would stay "alive" for kill(0); the apiserver is not our child, so it is reaped.
+    // The apiserver is not our child: once it exits it is reaped and kill(0) fails.
     if (std::chrono::steady_clock::now() > deadline) ::kill(process.pid, SIGKILL);
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
@@ -136,6 +172,15 @@ inline Status RestartApiserver(ApiserverProcess& process, std::chrono::seconds d
   process.pid = static_cast<pid_t>(std::atol(pid_text.c_str()));
   if (process.pid <= 0) return InternalError("no pid from: " + command);
   std::ofstream(process.pid_file) << process.pid << "\n";
+  deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (port <= 0 || !PortAccepts(port)) {
+    if (::kill(process.pid, 0) != 0 || std::chrono::steady_clock::now() > deadline) {
+      StatusOr<std::string> tail = RunShell("tail -n 3 " + ShellQuote(process.log_file.string()));
+      return UnavailableError("restarted kube-apiserver does not listen on port " +
+                              std::to_string(port) + ": " + (tail.ok() ? *tail : ""));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
   return Status::Ok();
 }
 
