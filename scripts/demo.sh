@@ -39,8 +39,7 @@ fi
 
 ./scripts/install-deps.sh
 echo "== building the operator (build/)"
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-ninja -C build kubabase
+KUBABASE_BUILD_TYPE=RelWithDebInfo KUBABASE_TARGETS=kubabase ./scripts/build.sh build >/dev/null
 ./scripts/cluster-build.sh
 ./scripts/cluster-up.sh
 # shellcheck disable=SC1091
