@@ -39,7 +39,7 @@ fi
 
 ./scripts/install-deps.sh
 echo "== building the operator (build/)"
-KUBABASE_BUILD_TYPE=RelWithDebInfo KUBABASE_TARGETS=kubabase ./scripts/build.sh build >/dev/null
+KUBABASE_BUILD_TYPE=RelWithDebInfo KUBABASE_TARGETS=kubabase ./scripts/build.sh build
 ./scripts/cluster-build.sh
 ./scripts/cluster-up.sh
 # shellcheck disable=SC1091

@@ -19,11 +19,11 @@ asan=${KUBABASE_ASAN_BUILD_DIR:-$root/build-asan}
 
 echo "== build ($build)"
 # scripts/build.sh is also the Dockerfile's build step, so CI exercises the image's build.
-KUBABASE_BUILD_TYPE=RelWithDebInfo KUBABASE_JOBS=$jobs ./scripts/build.sh "$build" >/dev/null
+KUBABASE_BUILD_TYPE=RelWithDebInfo KUBABASE_JOBS=$jobs ./scripts/build.sh "$build"
 
 if [[ ${KUBABASE_SKIP_SANITIZERS:-0} != 1 ]]; then
   echo "== unit tests under AddressSanitizer + UndefinedBehaviorSanitizer ($asan)"
-  KUBABASE_BUILD_TYPE=Debug KUBABASE_JOBS=$jobs ./scripts/build.sh "$asan" -DKUBABASE_SANITIZE=ON >/dev/null
+  KUBABASE_BUILD_TYPE=Debug KUBABASE_JOBS=$jobs ./scripts/build.sh "$asan" -DKUBABASE_SANITIZE=ON
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir "$asan" -L unit --output-on-failure -j "$jobs"
 fi
