@@ -70,20 +70,14 @@ Status AppendAuth(const Context& ctx, std::vector<Json>& out) {
     hashed.emplace_back("smtp_password", ctx.user_secrets.smtp_password);
   }
 
-  Json probe = {{"httpGet", {{"path", "/health"}, {"port", names::kAuthPort}}},
-                {"periodSeconds", 5},
-                {"timeoutSeconds", 3},
-                {"failureThreshold", 3}};
-  Json liveness = probe;
-  liveness["periodSeconds"] = 10;
-  liveness["failureThreshold"] = 6;
   Workload workload{
       .component = Component::kAuth,
       .name = std::string(names::kAuth),
       .image = auth.image.empty() ? ctx.defaults.images.gotrue : auth.image,
       .port = names::kAuthPort,
       .env = env,
-      .probes = {{"readinessProbe", probe}, {"livenessProbe", liveness}},
+      .probes = {{"readinessProbe", HttpProbe("/health", names::kAuthPort, 5, 3)},
+                 {"livenessProbe", HttpProbe("/health", names::kAuthPort, 10, 6)}},
       .resources = auth.resources,
       .config_hash = HashOf(hashed),
       .replicas = ctx.project.spec.paused ? 0 : auth.replicas,

@@ -149,4 +149,11 @@ Json ClusterIpService(const Context& ctx, Component component, std::string_view 
   return object;
 }
 
+Json HttpProbe(std::string_view path, int port, int period, int failures) {
+  return {{"httpGet", {{"path", path}, {"port", port}}},
+          {"periodSeconds", period},
+          {"timeoutSeconds", 3},
+          {"failureThreshold", failures}};
+}
+
 }  // namespace kubabase::project::render_internal

@@ -79,6 +79,8 @@ struct Workload {
 };
 Json Deployment(const Context& ctx, const Workload& workload);
 Json ClusterIpService(const Context& ctx, Component component, std::string_view name, int port);
+// An HTTP GET probe on `path`: every `period` seconds, 3 s timeout, unhealthy after `failures`.
+Json HttpProbe(std::string_view path, int port, int period, int failures);
 
 // The per-file builders, each appending its objects to `out` in apply order.
 Json NamespaceObject(const Context& ctx);

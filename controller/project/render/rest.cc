@@ -13,13 +13,6 @@ std::string Join(const std::vector<std::string>& items, std::string_view separat
   return out;
 }
 
-Json HttpProbe(std::string_view path, int port, int period, int failures) {
-  return {{"httpGet", {{"path", path}, {"port", port}}},
-          {"periodSeconds", period},
-          {"timeoutSeconds", 3},
-          {"failureThreshold", failures}};
-}
-
 }  // namespace
 
 Status AppendRest(const Context& ctx, std::vector<Json>& out) {

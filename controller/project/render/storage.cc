@@ -74,20 +74,14 @@ Status AppendStorage(const Context& ctx, std::vector<Json>& out) {
   }
   AppendExtraEnv(env, storage.extra_env);
 
-  Json probe = {{"httpGet", {{"path", "/status"}, {"port", names::kStoragePort}}},
-                {"periodSeconds", 5},
-                {"timeoutSeconds", 3},
-                {"failureThreshold", 3}};
-  Json liveness = probe;
-  liveness["periodSeconds"] = 10;
-  liveness["failureThreshold"] = 6;
   Workload workload{
       .component = Component::kStorage,
       .name = std::string(names::kStorage),
       .image = storage.image.empty() ? ctx.defaults.images.storage : storage.image,
       .port = names::kStoragePort,
       .env = env,
-      .probes = {{"readinessProbe", probe}, {"livenessProbe", liveness}},
+      .probes = {{"readinessProbe", HttpProbe("/status", names::kStoragePort, 5, 3)},
+                 {"livenessProbe", HttpProbe("/status", names::kStoragePort, 10, 6)}},
       .resources = storage.resources,
       .config_hash = HashOf(hashed),
       .replicas = ctx.project.spec.paused ? 0 : storage.replicas,
