@@ -60,7 +60,11 @@ PY
   pass "$f: applied as $name; idempotent for one field manager, conflict-free for a second"
 done
 
-header="$(kubectl get projects -l kubabase.io/test=install-samples 2>/dev/null | head -1)"
+# The whole listing first: `| head -1` could end kubectl with SIGPIPE, and pipefail would then
+# stop the test without a word.
+listing="$(kubectl get projects -l kubabase.io/test=install-samples)" ||
+  fail "kubectl get projects failed"
+header="${listing%%$'\n'*}"
 for col in NAME PHASE READY HOST AGE; do
   grep -qw "$col" <<<"$header" || fail "kubectl get proj shows no $col column (header: $header)"
 done
