@@ -1,5 +1,5 @@
 // Leader election against the real kube-apiserver of the local control plane, between two real
-// processes (this test binary re-executed as electors) sharing one coordination.k8s.io/v1 Lease.
+// processes (this test binary re-executed as electors, see main) sharing one coordination.k8s.io/v1 Lease.
 //
 // Proves what the unit tests with a fake cannot: that the apiserver accepts our Lease objects and
 // MicroTime timestamps, that its resourceVersion checks make exactly one candidate win, that a
@@ -73,14 +73,13 @@ std::string ReadFile(const std::string& path) {
   return text.str();
 }
 
-// The elector process: runs when this binary is re-executed with KUBABASE_LEADER_IDENTITY set.
-// Writes "started", "stopped" and "exit <code>" lines to KUBABASE_LEADER_LOG; SIGTERM stops it
-// (releasing the Lease); exit code 0 after a stop, 3 when leadership was lost.
-TEST(LeaderElectorProcess, DISABLED_RunsOneElectorUntilSigterm) {
-  const char* identity = std::getenv("KUBABASE_LEADER_IDENTITY");
-  const char* lease = std::getenv("KUBABASE_LEADER_LEASE");
-  const char* log = std::getenv("KUBABASE_LEADER_LOG");
-  if (identity == nullptr || lease == nullptr || log == nullptr) GTEST_SKIP() << "parent-only";
+}  // namespace
+
+// The elector process: what this binary does when re-executed with KUBABASE_LEADER_IDENTITY,
+// _LEASE and _LOG set (see main below; it is not a test). Writes "started", "stopped" and
+// "exit <code>" lines to KUBABASE_LEADER_LOG; SIGTERM stops it (releasing the Lease); exit code 0
+// after a stop, 3 when leadership was lost.
+[[noreturn]] void RunElectorProcess(const char* identity, const char* lease, const char* log) {
   const std::string log_path = log;
 
   // Block SIGTERM before any thread exists so only sigwait below receives it.
@@ -122,6 +121,8 @@ TEST(LeaderElectorProcess, DISABLED_RunsOneElectorUntilSigterm) {
   std::_Exit(ran.ok() ? 0 : 3);
 }
 
+namespace {
+
 class Elector {
  public:
   Elector(std::string identity, const std::string& lease, const std::string& dir)
@@ -135,9 +136,7 @@ class Elector {
     for (auto& s : env) envp.push_back(s.data());
     envp.push_back(nullptr);
     std::string self = "/proc/self/exe";
-    std::string filter = "--gtest_filter=LeaderElectorProcess.DISABLED_RunsOneElectorUntilSigterm";
-    std::string disabled = "--gtest_also_run_disabled_tests";
-    char* argv[] = {self.data(), filter.data(), disabled.data(), nullptr};
+    char* argv[] = {self.data(), nullptr};
     // The child's gtest chatter goes to its own file; its state lines go to log_.
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
@@ -313,3 +312,17 @@ TEST_F(LeaderElectionIntegrationTest, ALeaderWhoseLeaseIsTakenStopsAndExitsNonZe
 
 }  // namespace
 }  // namespace kubabase::kube
+
+// Re-executed as an elector (the parent's Elector sets the three variables) it never reaches
+// GoogleTest; otherwise it is an ordinary test binary. This main replaces gtest_main's, which the
+// linker then leaves out of the static archive.
+int main(int argc, char** argv) {
+  const char* identity = std::getenv("KUBABASE_LEADER_IDENTITY");
+  const char* lease = std::getenv("KUBABASE_LEADER_LEASE");
+  const char* log = std::getenv("KUBABASE_LEADER_LOG");
+  if (identity != nullptr && lease != nullptr && log != nullptr) {
+    kubabase::kube::RunElectorProcess(identity, lease, log);
+  }
+  testing::InitGoogleTest(&argc, argv);
+  return RUN_ALL_TESTS();
+}
