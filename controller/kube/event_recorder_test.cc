@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "controller/base/clock.h"
+#include "controller/kube/testing/unimplemented_api_client.h"
 
 namespace kubabase::kube {
 namespace {
@@ -18,7 +19,7 @@ using std::chrono::seconds;
 
 // Stores Events by namespace/name; MergePatch merges top-level fields. What the apiserver accepts
 // is proven in tests/integration/events_recorder_test.cc.
-class FakeEventsClient : public ApiClient {
+class FakeEventsClient : public testing::UnimplementedApiClient {
  public:
   StatusOr<Json> Create(const Resource& resource, std::string_view ns, const Json& object) override {
     EXPECT_EQ(resource.resource, "events");
@@ -38,27 +39,6 @@ class FakeEventsClient : public ApiClient {
     if (it == events.end()) return NotFoundError("events not found");
     it->second.merge_patch(patch);
     return it->second;
-  }
-  StatusOr<Json> Get(const Resource&, std::string_view, std::string_view, std::string_view) override {
-    return UnimplementedError("Get");
-  }
-  StatusOr<Json> List(const Resource&, std::string_view, const ListOptions&) override {
-    return UnimplementedError("List");
-  }
-  StatusOr<Json> Update(const Resource&, std::string_view, std::string_view, const Json&,
-                        std::string_view) override {
-    return UnimplementedError("Update");
-  }
-  StatusOr<Json> Apply(const Resource&, std::string_view, std::string_view, const Json&,
-                       const ApplyOptions&) override {
-    return UnimplementedError("Apply");
-  }
-  Status Delete(const Resource&, std::string_view, std::string_view, const DeleteOptions&) override {
-    return UnimplementedError("Delete");
-  }
-  StatusOr<std::unique_ptr<WatchStream>> Watch(const Resource&, std::string_view,
-                                               const WatchOptions&) override {
-    return UnimplementedError("Watch");
   }
 
   const Json& Last() const { return events.at(order.back()); }

@@ -8,13 +8,15 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "controller/kube/testing/unimplemented_api_client.h"
+
 namespace kubabase::kube {
 namespace {
 
 using ::testing::HasSubstr;
 
 // Serves List pages from a script and records the options of each call.
-class PagingApiClient : public ApiClient {
+class PagingApiClient : public testing::UnimplementedApiClient {
  public:
   std::vector<StatusOr<Json>> pages;
   std::vector<ListOptions> calls;
@@ -23,23 +25,6 @@ class PagingApiClient : public ApiClient {
     calls.push_back(options);
     if (calls.size() > pages.size()) return InternalError("no more pages scripted");
     return pages[calls.size() - 1];
-  }
-  StatusOr<Json> Get(const Resource&, std::string_view, std::string_view,
-                     std::string_view) override { return UnimplementedError("Get"); }
-  StatusOr<Json> Create(const Resource&, std::string_view, const Json&) override {
-    return UnimplementedError("Create");
-  }
-  StatusOr<Json> Update(const Resource&, std::string_view, std::string_view, const Json&,
-                        std::string_view) override { return UnimplementedError("Update"); }
-  StatusOr<Json> MergePatch(const Resource&, std::string_view, std::string_view, const Json&,
-                            std::string_view) override { return UnimplementedError("MergePatch"); }
-  StatusOr<Json> Apply(const Resource&, std::string_view, std::string_view, const Json&,
-                       const ApplyOptions&) override { return UnimplementedError("Apply"); }
-  Status Delete(const Resource&, std::string_view, std::string_view,
-                const DeleteOptions&) override { return UnimplementedError("Delete"); }
-  StatusOr<std::unique_ptr<WatchStream>> Watch(const Resource&, std::string_view,
-                                               const WatchOptions&) override {
-    return UnimplementedError("Watch");
   }
 };
 

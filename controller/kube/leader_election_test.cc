@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "controller/base/clock.h"
+#include "controller/kube/testing/unimplemented_api_client.h"
 
 namespace kubabase::kube {
 namespace {
@@ -16,7 +17,7 @@ using std::chrono::seconds;
 // An in-memory Lease store with the apiserver's optimistic concurrency: Update must carry the
 // stored resourceVersion or fails with 409 Conflict; Create of an existing name is AlreadyExists.
 // What the real apiserver does is proven in tests/integration/leader_lease_test.cc.
-class FakeLeaseClient : public ApiClient {
+class FakeLeaseClient : public testing::UnimplementedApiClient {
  public:
   StatusOr<Json> Get(const Resource& resource, std::string_view ns, std::string_view name,
                      std::string_view) override {
@@ -51,24 +52,6 @@ class FakeLeaseClient : public ApiClient {
     stored["metadata"]["resourceVersion"] = std::to_string(++version);
     it->second = stored;
     return stored;
-  }
-  StatusOr<Json> List(const Resource&, std::string_view, const ListOptions&) override {
-    return UnimplementedError("List");
-  }
-  StatusOr<Json> MergePatch(const Resource&, std::string_view, std::string_view, const Json&,
-                            std::string_view) override {
-    return UnimplementedError("MergePatch");
-  }
-  StatusOr<Json> Apply(const Resource&, std::string_view, std::string_view, const Json&,
-                       const ApplyOptions&) override {
-    return UnimplementedError("Apply");
-  }
-  Status Delete(const Resource&, std::string_view, std::string_view, const DeleteOptions&) override {
-    return UnimplementedError("Delete");
-  }
-  StatusOr<std::unique_ptr<WatchStream>> Watch(const Resource&, std::string_view,
-                                               const WatchOptions&) override {
-    return UnimplementedError("Watch");
   }
 
   // Writes the Lease as another process would (a new resourceVersion each time).

@@ -12,7 +12,7 @@
 //
 // Scripts are consumed in order, per resource. A List with nothing scripted fails with
 // kUnavailable; a Watch with nothing scripted returns an idle stream that blocks until
-// cancelled. Verbs other than List and Watch return kUnimplemented.
+// cancelled. Verbs other than List and Watch return kUnimplemented ("FakeApiClient: Get").
 //
 // Thread-safe: scripts may be added while another thread consumes them.
 #pragma once
@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "controller/kube/api_client.h"
+#include "controller/kube/testing/unimplemented_api_client.h"
 
 namespace kubabase::kube::testing {
 
@@ -123,8 +124,10 @@ inline Json FakeObject(const std::string& ns, const std::string& name,
   return {{"metadata", std::move(metadata)}};
 }
 
-class FakeApiClient final : public ApiClient {
+class FakeApiClient final : public UnimplementedApiClient {
  public:
+  FakeApiClient() : UnimplementedApiClient("FakeApiClient") {}
+
   struct ListCall {
     std::string resource;  // GroupResource()
     std::string ns;
@@ -200,30 +203,6 @@ class FakeApiClient final : public ApiClient {
     if (auto* status = std::get_if<Status>(&item)) return *status;
     return std::unique_ptr<WatchStream>(
         std::make_unique<FakeWatchStream>(std::get<std::shared_ptr<FakeWatchScript>>(item)));
-  }
-
-  StatusOr<Json> Get(const Resource&, std::string_view, std::string_view,
-                     std::string_view) override {
-    return UnimplementedError("FakeApiClient: Get");
-  }
-  StatusOr<Json> Create(const Resource&, std::string_view, const Json&) override {
-    return UnimplementedError("FakeApiClient: Create");
-  }
-  StatusOr<Json> Update(const Resource&, std::string_view, std::string_view, const Json&,
-                        std::string_view) override {
-    return UnimplementedError("FakeApiClient: Update");
-  }
-  StatusOr<Json> MergePatch(const Resource&, std::string_view, std::string_view, const Json&,
-                            std::string_view) override {
-    return UnimplementedError("FakeApiClient: MergePatch");
-  }
-  StatusOr<Json> Apply(const Resource&, std::string_view, std::string_view, const Json&,
-                       const ApplyOptions&) override {
-    return UnimplementedError("FakeApiClient: Apply");
-  }
-  Status Delete(const Resource&, std::string_view, std::string_view,
-                const DeleteOptions&) override {
-    return UnimplementedError("FakeApiClient: Delete");
   }
 
  private:

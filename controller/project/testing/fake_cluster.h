@@ -2,7 +2,8 @@
 // objects, applies, patches and deletes them crudely, and records every call, so that unit tests
 // can count writes ("a steady state makes zero writes") and script failures. It is NOT the
 // apiserver: no defaulting, no validation, no garbage collection, apply is a JSON merge. What the
-// API really does is proven by tests/e2e against a real control plane.
+// API really does is proven by tests/e2e against a real control plane. Watch is not offered
+// (kUnimplemented "FakeCluster: Watch").
 //
 //   FakeCluster cluster;
 //   cluster.Put(Resource::Namespaces(), ns_object);        // pre-existing state
@@ -21,14 +22,17 @@
 
 #include "controller/kube/api_client.h"
 #include "controller/kube/cache.h"
+#include "controller/kube/testing/unimplemented_api_client.h"
 
 namespace kubabase::project::testing {
 
 using kube::Json;
 using kube::Resource;
 
-class FakeCluster final : public kube::ApiClient {
+class FakeCluster final : public kube::testing::UnimplementedApiClient {
  public:
+  FakeCluster() : UnimplementedApiClient("FakeCluster") {}
+
   struct Call {
     std::string verb;  // get, list, create, update, patch, apply, delete
     std::string resource;
@@ -182,10 +186,6 @@ class FakeCluster final : public kube::ApiClient {
     }
     objects_.erase(it);
     return Status::Ok();
-  }
-  StatusOr<std::unique_ptr<kube::WatchStream>> Watch(const Resource&, std::string_view,
-                                                     const kube::WatchOptions&) override {
-    return UnimplementedError("FakeCluster: Watch");
   }
 
   // When true, a deleted Namespace stays (terminating) until Remove() is called.
