@@ -62,7 +62,8 @@ for p in "${pv_paths[@]}"; do rm -rf -- "$p"; done
 if [[ -n "$data" && -d "$data" && "$data" == /tmp/kubabase-cluster-data.* ]]; then
   rm -rf -- "$data"
 fi
-rm -f "$KUBABASE_CLUSTER_DIR/data" "$kubeconfig" "$KUBABASE_CLUSTER_DIR/env"
+rm -f "$KUBABASE_CLUSTER_DIR/data" "$kubeconfig" "$KUBABASE_CLUSTER_DIR/env" "$KUBABASE_CLUSTER_DIR/audit.log" \
+  "$KUBABASE_CLUSTER_DIR/operator.kubeconfig"
 # /tmp/hostpath_pv outlives clusters: remove it when no other kubabase cluster remains.
 if [[ -d /tmp/hostpath_pv ]] && ! compgen -G "/tmp/kubabase-cluster-data.*" >/dev/null; then
   rm -rf /tmp/hostpath_pv

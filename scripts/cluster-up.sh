@@ -5,14 +5,21 @@
 # Everything listens on 127.0.0.1 only, on free ports picked at start (a lock serialises
 # starts, so two clusters with different KUBABASE_CLUSTER_DIR never collide). Components,
 # all processes run by kwokctl's binary runtime from our binaries (it never downloads):
-#   etcd, kube-apiserver (TLS, RBAC+Node authorization, SA token signing, default admission
-#   plugins), kube-controller-manager (all default controllers, host-path provisioner on),
+#   etcd, kube-apiserver (TLS, RBAC+Node authorization, SA token signing, the default admission
+#   plugins plus OwnerReferencesPermissionEnforcement, an audit log), kube-controller-manager (all default controllers, host-path provisioner on),
 #   kube-scheduler, kwok (fake nodes; pods are simulated, no container ever runs).
 # A default StorageClass "standard" (kubernetes.io/host-path, volumes under /tmp/hostpath_pv)
 # makes PVCs bind.
 #
 # If a cluster answering /readyz is already up in KUBABASE_CLUSTER_DIR, it is reused as is
 # (exit 0). A stale one (not ready) is torn down first.
+#
+# The audit log ($KUBABASE_CLUSTER_DIR/audit.log, JSON lines) records, at Metadata level, every
+# request made by a ServiceAccount of the namespace kubabase-system (the operator's identity in
+# manifests/), and nothing else: the e2e tests run the operator as that ServiceAccount and derive
+# from it the permissions it really uses (tests/e2e/rbac_e2e_test.cc).
+# OwnerReferencesPermissionEnforcement is on (as on OpenShift) so that setting blockOwnerDeletion
+# on a child really needs update on the owner's finalizers, as the operator's role says.
 #
 # Output: $KUBABASE_CLUSTER_DIR/kubeconfig and $KUBABASE_CLUSTER_DIR/env (source it).
 # Knobs: KUBABASE_CLUSTER_DIR, KUBABASE_CLUSTER_NODES (default 1), KUBABASE_CLUSTER_TIMEOUT
@@ -68,6 +75,16 @@ fail() {
 exec 9>/tmp/kubabase-cluster-ports.lock
 flock -w "$timeout" 9 || cluster_die "timed out waiting for another cluster start (lock /tmp/kubabase-cluster-ports.lock)"
 
+cat >"$data/audit-policy.yaml" <<'EOF'
+apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+- level: Metadata
+  userGroups: ["system:serviceaccounts:kubabase-system"]
+- level: None
+EOF
+
 b="$KUBABASE_CLUSTER_BIN"
 cat >"$data/kwokctl.yaml" <<EOF
 apiVersion: config.kwok.x-k8s.io/v1alpha1
@@ -87,7 +104,12 @@ options:
   kubeSchedulerBinary: $b/kube-scheduler
   kwokControllerBinary: $b/kwok
   kubectlBinary: $b/kubectl
+  kubeAuditPolicy: $data/audit-policy.yaml
 componentsPatches:
+- name: kube-apiserver
+  extraArgs:
+  - key: enable-admission-plugins
+    value: OwnerReferencesPermissionEnforcement
 - name: kube-controller-manager
   extraArgs:
   - key: enable-hostpath-provisioner
@@ -135,6 +157,10 @@ until "${kubectl[@]}" -n default get serviceaccount default >/dev/null 2>&1; do
   sleep 0.5
 done
 
+audit_log="$(ls "$data"/kwok/clusters/*/logs/audit.log 2>/dev/null | head -n 1 || true)"
+[[ -f "$audit_log" ]] || fail "the apiserver writes no audit log under $data/kwok/clusters"
+ln -sfn "$audit_log" "$KUBABASE_CLUSTER_DIR/audit.log"
+
 server="$("${kubectl[@]}" config view --minify -o jsonpath='{.clusters[0].cluster.server}')"
 cat >"$envfile" <<EOF
 # Written by scripts/cluster-up.sh; source it.
@@ -146,6 +172,7 @@ export KUBABASE_APISERVER='$server'
 export KUBABASE_KUBE_VERSION='$KUBABASE_KUBE_VERSION'
 export KUBECTL='$KUBABASE_CLUSTER_BIN/kubectl'
 export HELM='$KUBABASE_CLUSTER_BIN/helm'
+export KUBABASE_AUDIT_LOG='$KUBABASE_CLUSTER_DIR/audit.log'
 EOF
 cluster_log "control plane ready at $server in $((SECONDS - t_start)) s ($nodes fake node(s); pods are simulated)"
 print_result
