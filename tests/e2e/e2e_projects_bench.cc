@@ -63,7 +63,8 @@ int Run(int count) {
     std::fprintf(stderr, "%s\n", crd.ToString().c_str());
     return 1;
   }
-  StatusOr<std::string> kubeconfig = KubeconfigPath();
+  // As installed: the operator's own ServiceAccount and RBAC.
+  StatusOr<std::string> kubeconfig = OperatorKubeconfig(**client);
   if (!kubeconfig.ok()) {
     std::fprintf(stderr, "%s\n", kubeconfig.status().ToString().c_str());
     return 1;

@@ -158,6 +158,90 @@ Status EnsureProjectCrd(kube::ApiClient& client, std::chrono::seconds timeout) {
       timeout, "CRD " + name + " Established");
 }
 
+StatusOr<std::string> OperatorKubeconfig(kube::ApiClient& admin) {
+  static const kube::Resource kClusterRoles{"rbac.authorization.k8s.io", "v1", "clusterroles",
+                                            "ClusterRole", false};
+  static const kube::Resource kClusterRoleBindings{"rbac.authorization.k8s.io", "v1",
+                                                   "clusterrolebindings", "ClusterRoleBinding",
+                                                   false};
+  static const kube::Resource kRoles{"rbac.authorization.k8s.io", "v1", "roles", "Role", true};
+  static const kube::Resource kRoleBindings{"rbac.authorization.k8s.io", "v1", "rolebindings",
+                                            "RoleBinding", true};
+  const std::vector<std::pair<std::string, const kube::Resource*>> files = {
+      {"namespace.yaml", &kube::Resource::Namespaces()},
+      {"serviceaccount.yaml", &kube::Resource::ServiceAccounts()},
+      {"clusterrole.yaml", &kClusterRoles},
+      {"clusterrolebinding.yaml", &kClusterRoleBindings},
+      {"role.yaml", &kRoles},
+      {"rolebinding.yaml", &kRoleBindings},
+  };
+  kube::ApplyOptions apply{.field_manager = "kubabase-e2e", .force = true, .subresource = ""};
+  for (const auto& [file, resource] : files) {
+    const std::string path = SourceDir() + "/manifests/" + file;
+    KUBABASE_ASSIGN_OR_RETURN(Json object, YamlFileToJson(path));
+    if (object.value("kind", "") != resource->kind) {
+      return FailedPreconditionError(path + " holds a " + object.value("kind", "?") +
+                                     ", expected a " + resource->kind);
+    }
+    const std::string ns = resource->namespaced ? StringAt(object, "/metadata/namespace") : "";
+    StatusOr<Json> applied =
+        admin.Apply(*resource, ns, StringAt(object, "/metadata/name"), object, apply);
+    if (!applied.ok()) return applied.status().Annotate("applying " + path);
+  }
+
+  // POST .../serviceaccounts/<name>/token: the TokenRequest subresource, reached as the
+  // "collection" of a resource path that names the ServiceAccount.
+  const kube::Resource token_requests{
+      "", "v1", std::string("serviceaccounts/") + kOperatorServiceAccount + "/token",
+      "TokenRequest", true};
+  Json request = {{"apiVersion", "authentication.k8s.io/v1"},
+                  {"kind", "TokenRequest"},
+                  {"spec", {{"expirationSeconds", 7200}}}};
+  StatusOr<Json> issued = admin.Create(token_requests, kOperatorNamespace, request);
+  if (!issued.ok()) {
+    return issued.status().Annotate(std::string("requesting a token for ServiceAccount ") +
+                                    kOperatorNamespace + "/" + kOperatorServiceAccount);
+  }
+  const std::string token = StringAt(*issued, "/status/token");
+  if (token.empty()) return InternalError("the TokenRequest came back without a token");
+
+  KUBABASE_ASSIGN_OR_RETURN(std::string admin_path, KubeconfigPath());
+  KUBABASE_ASSIGN_OR_RETURN(kube::ClientConfig admin_config, kube::LoadKubeconfig(admin_path, ""));
+  YAML::Emitter out;
+  out << YAML::BeginMap << YAML::Key << "apiVersion" << YAML::Value << "v1" << YAML::Key << "kind"
+      << YAML::Value << "Config" << YAML::Key << "clusters" << YAML::Value << YAML::BeginSeq
+      << YAML::BeginMap << YAML::Key << "name" << YAML::Value << "local" << YAML::Key << "cluster"
+      << YAML::Value << YAML::BeginMap << YAML::Key << "server" << YAML::Value
+      << admin_config.server << YAML::Key << "certificate-authority-data" << YAML::Value
+      << project::Base64Encode(admin_config.ca_pem) << YAML::EndMap << YAML::EndMap
+      << YAML::EndSeq << YAML::Key << "users" << YAML::Value << YAML::BeginSeq << YAML::BeginMap
+      << YAML::Key << "name" << YAML::Value << "operator" << YAML::Key << "user" << YAML::Value
+      << YAML::BeginMap << YAML::Key << "token" << YAML::Value << token << YAML::EndMap
+      << YAML::EndMap << YAML::EndSeq << YAML::Key << "contexts" << YAML::Value << YAML::BeginSeq
+      << YAML::BeginMap << YAML::Key << "name" << YAML::Value << "operator" << YAML::Key
+      << "context" << YAML::Value << YAML::BeginMap << YAML::Key << "cluster" << YAML::Value
+      << "local" << YAML::Key << "user" << YAML::Value << "operator" << YAML::EndMap
+      << YAML::EndMap << YAML::EndSeq << YAML::Key << "current-context" << YAML::Value
+      << "operator" << YAML::EndMap;
+
+  KUBABASE_ASSIGN_OR_RETURN(std::string dir, ClusterDir());
+  const std::string path = (fs::path(dir) / "operator.kubeconfig").string();
+  const std::string temporary = path + ".tmp";
+  {
+    // Created 0600 before the token is written: it is a credential.
+    int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) return InternalError("cannot create " + temporary);
+    const std::string text = std::string(out.c_str()) + "\n";
+    const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+    ::close(fd);
+    if (!written) return InternalError("cannot write " + temporary);
+  }
+  std::error_code error;
+  fs::rename(temporary, path, error);
+  if (error) return InternalError("cannot rename " + temporary + ": " + error.message());
+  return path;
+}
+
 Status WaitUntil(const std::function<bool(std::string* why)>& condition,
                  std::chrono::milliseconds timeout, const std::string& what,
                  std::chrono::milliseconds poll) {

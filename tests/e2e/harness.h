@@ -53,6 +53,21 @@ StatusOr<std::unique_ptr<kube::HttpApiClient>> ConnectToCluster(kube::Metrics* m
 // by an older build is brought up to date), then waits until it is Established.
 Status EnsureProjectCrd(kube::ApiClient& client, std::chrono::seconds timeout);
 
+// The operator's identity as users install it (manifests/): ServiceAccount kubabase in namespace
+// kubabase-system, bound to the ClusterRole kubabase and the Role kubabase-leader-election.
+inline constexpr char kOperatorNamespace[] = "kubabase-system";
+inline constexpr char kOperatorServiceAccount[] = "kubabase";
+
+// Makes the cluster hold that identity and returns a kubeconfig that authenticates as it:
+// server-side applies manifests/{namespace,serviceaccount,clusterrole,clusterrolebinding,role,
+// rolebinding}.yaml (field manager kubabase-e2e, so an edited role is brought back), asks the
+// apiserver for a token of the ServiceAccount (TokenRequest, valid 2 h), and writes
+// $KUBABASE_CLUSTER_DIR/operator.kubeconfig (mode 0600): the admin kubeconfig's server and CA with
+// that token. Operators started with it run under exactly the RBAC users install, so a rule the
+// operator needs and the role lacks fails the e2e test that needs it (a Forbidden error in the
+// operator's log).
+StatusOr<std::string> OperatorKubeconfig(kube::ApiClient& admin);
+
 // A YAML file as JSON (plain true/false and integers become those; quoted scalars stay text).
 StatusOr<Json> YamlFileToJson(const std::string& path);
 
