@@ -4,9 +4,10 @@
 #      structural rules, RBAC objects, Pod Security "restricted" on the Deployment's pod template);
 #   2. the real apply creates every object, and a second apply changes nothing;
 #   3. the Deployment rolls out (kwok simulates its 2 pods: admission, PSA and scheduling are real);
-#   4. the ServiceAccount can do exactly what the operator needs and not more (kubectl auth can-i,
-#      answered by the apiserver's RBAC authorizer): the allowed list below mirrors
-#      controller/project/resources.h; the denied list is what a careless role would grant.
+#   4. the ServiceAccount can do what the operator needs and not more (kubectl auth can-i,
+#      answered by the apiserver's RBAC authorizer) once the manifests are installed: the allowed
+#      list below is what tests/e2e/rbac_e2e_test.cc derived from the audit log of a real run;
+#      the denied list is what a careless role would grant.
 source "$(dirname "$0")/lib.sh"
 install_use_cluster
 cd "$INSTALL_ROOT"
@@ -52,20 +53,25 @@ pass "leader election on; the metrics Service selects the operator's pods"
 
 can() { kubectl auth can-i "$@" --as="$sa" >/dev/null 2>&1; }
 allowed=(
-  "get projects.kubabase.io" "list projects.kubabase.io" "watch projects.kubabase.io"
-  "patch projects.kubabase.io" "update projects.kubabase.io"
-  "patch projects.kubabase.io --subresource=status" "update projects.kubabase.io --subresource=status"
+  "list projects.kubabase.io" "watch projects.kubabase.io" "patch projects.kubabase.io"
+  "patch projects.kubabase.io --subresource=status"
   "update projects.kubabase.io --subresource=finalizers"
   "create events -n default" "patch events -n project-x"
+  "get namespaces" "get secrets -n project-x" "get secrets -n smtp-secrets"
   "get leases.coordination.k8s.io -n $ns" "create leases.coordination.k8s.io -n $ns"
   "update leases.coordination.k8s.io -n $ns"
 )
 for r in namespaces secrets configmaps services persistentvolumeclaims deployments.apps \
          statefulsets.apps jobs.batch ingresses.networking.k8s.io networkpolicies.networking.k8s.io; do
-  for v in get list watch create patch delete; do allowed+=("$v $r -A"); done
+  for v in list watch create patch; do allowed+=("$v $r -A"); done
+  [[ $r == persistentvolumeclaims ]] || allowed+=("delete $r -A")
 done
+# What a careless role would grant. tests/e2e/rbac_e2e_test.cc proves from the apiserver's audit
+# log that the operator needs none of it.
 denied=(
-  "create projects.kubabase.io" "delete projects.kubabase.io"
+  "create projects.kubabase.io" "delete projects.kubabase.io" "update projects.kubabase.io"
+  "get projects.kubabase.io" "update projects.kubabase.io --subresource=status"
+  "delete persistentvolumeclaims -A" "get deployments.apps -A" "get configmaps -A"
   "update secrets -A" "deletecollection secrets -A" "get pods -A" "create pods -A" "create pods/exec -A"
   "get nodes" "create clusterroles.rbac.authorization.k8s.io" "create rolebindings.rbac.authorization.k8s.io -A"
   "escalate clusterroles.rbac.authorization.k8s.io" "impersonate users"
