@@ -287,6 +287,17 @@ struct HttpApiClient::Impl {
     }
   }
 
+  // The writing verbs' request: serializes `body` and sends it as `content_type`. Errors:
+  // kInvalidArgument "<what>: cannot serialize the body: ..." (nothing sent), else those of Do.
+  StatusOr<Json> Send(const Resource& resource, http::method method, std::string metric_verb,
+                      std::string path_and_query, const Json& body, std::string content_type,
+                      std::string what) {
+    KUBABASE_ASSIGN_OR_RETURN(std::string serialized, SerializeJson(body, what));
+    return Do(resource, Request{std::move(method), std::move(metric_verb),
+                                std::move(path_and_query), std::move(serialized),
+                                std::move(content_type), std::move(what)});
+  }
+
   StatusOr<std::unique_ptr<WatchStream>> StartWatch(const Resource& resource, const Request& spec,
                                                     std::chrono::seconds read_deadline) {
     limiter->Wait();
@@ -372,31 +383,24 @@ StatusOr<Json> HttpApiClient::Create(const Resource& resource, std::string_view 
       object["metadata"].contains("name") && object["metadata"]["name"].is_string()) {
     name = object["metadata"]["name"].get<std::string>();
   }
-  std::string what = Describe("CREATE", resource, ns, name, "");
-  KUBABASE_ASSIGN_OR_RETURN(std::string body, SerializeJson(object, what));
-  Request spec{http::methods::POST, "CREATE", resource.CollectionPath(ns), std::move(body),
-               kJsonContentType, what};
-  return impl_->Do(resource, spec);
+  return impl_->Send(resource, http::methods::POST, "CREATE", resource.CollectionPath(ns), object,
+                     kJsonContentType, Describe("CREATE", resource, ns, name, ""));
 }
 
 StatusOr<Json> HttpApiClient::Update(const Resource& resource, std::string_view ns,
                                      std::string_view name, const Json& object,
                                      std::string_view subresource) {
-  std::string what = Describe("UPDATE", resource, ns, name, subresource);
-  KUBABASE_ASSIGN_OR_RETURN(std::string body, SerializeJson(object, what));
-  Request spec{http::methods::PUT, "UPDATE", resource.ObjectPath(ns, name, subresource),
-               std::move(body), kJsonContentType, what};
-  return impl_->Do(resource, spec);
+  return impl_->Send(resource, http::methods::PUT, "UPDATE",
+                     resource.ObjectPath(ns, name, subresource), object, kJsonContentType,
+                     Describe("UPDATE", resource, ns, name, subresource));
 }
 
 StatusOr<Json> HttpApiClient::MergePatch(const Resource& resource, std::string_view ns,
                                          std::string_view name, const Json& patch,
                                          std::string_view subresource) {
-  std::string what = Describe("PATCH", resource, ns, name, subresource);
-  KUBABASE_ASSIGN_OR_RETURN(std::string body, SerializeJson(patch, what));
-  Request spec{http::methods::PATCH, "PATCH", resource.ObjectPath(ns, name, subresource),
-               std::move(body), kMergePatchContentType, what};
-  return impl_->Do(resource, spec);
+  return impl_->Send(resource, http::methods::PATCH, "PATCH",
+                     resource.ObjectPath(ns, name, subresource), patch, kMergePatchContentType,
+                     Describe("PATCH", resource, ns, name, subresource));
 }
 
 StatusOr<Json> HttpApiClient::Apply(const Resource& resource, std::string_view ns,
@@ -407,20 +411,17 @@ StatusOr<Json> HttpApiClient::Apply(const Resource& resource, std::string_view n
     return InvalidArgumentError(what + ": ApplyOptions.field_manager is required");
   }
   // JSON is YAML, so the object goes as it is under the apply-patch+yaml content type.
-  KUBABASE_ASSIGN_OR_RETURN(std::string body, SerializeJson(object, what));
-  Request spec{http::methods::PATCH, "APPLY",
-               resource.ObjectPath(ns, name, options.subresource) + ApplyQuery(options),
-               std::move(body), kApplyPatchContentType, what};
-  return impl_->Do(resource, spec);
+  return impl_->Send(resource, http::methods::PATCH, "APPLY",
+                     resource.ObjectPath(ns, name, options.subresource) + ApplyQuery(options),
+                     object, kApplyPatchContentType, std::move(what));
 }
 
 Status HttpApiClient::Delete(const Resource& resource, std::string_view ns, std::string_view name,
                              const DeleteOptions& options) {
-  std::string what = Describe("DELETE", resource, ns, name, "");
-  KUBABASE_ASSIGN_OR_RETURN(std::string body, SerializeJson(DeleteOptionsBody(options), what));
-  Request spec{http::methods::DEL, "DELETE", resource.ObjectPath(ns, name), std::move(body),
-               kJsonContentType, what};
-  return impl_->Do(resource, spec).status();
+  return impl_->Send(resource, http::methods::DEL, "DELETE", resource.ObjectPath(ns, name),
+                     DeleteOptionsBody(options), kJsonContentType,
+                     Describe("DELETE", resource, ns, name, ""))
+      .status();
 }
 
 StatusOr<std::unique_ptr<WatchStream>> HttpApiClient::Watch(const Resource& resource,
