@@ -1,5 +1,5 @@
-// Shared by the client_* integration tests: a client for the local control plane and a fresh
-// namespace per test.
+// Shared by the integration tests: a client for the local control plane (ClusterClient) and,
+// for the client_* tests, a fresh namespace per test (ClusterTest).
 //
 //   class MyTest : public ClusterTest {};
 //   TEST_F(MyTest, Something) { client().Create(Resource::ConfigMaps(), ns(), object); }
@@ -34,6 +34,13 @@ inline StatusOr<ClientConfig> ClusterConfig() {
   }
   std::string path = (std::filesystem::path(dir) / "kubeconfig").string();
   return LoadKubeconfig(path, "");
+}
+
+// A client of the local control plane with `options`; the errors of ClusterConfig or Create.
+inline StatusOr<std::unique_ptr<HttpApiClient>> ClusterClient(
+    const HttpApiClientOptions& options) {
+  KUBABASE_ASSIGN_OR_RETURN(ClientConfig config, ClusterConfig());
+  return HttpApiClient::Create(config, options);
 }
 
 inline std::string RandomSuffix() {

@@ -5,9 +5,6 @@
 // Needs KUBABASE_CLUSTER_DIR (kubeconfig at $KUBABASE_CLUSTER_DIR/kubeconfig); see
 // tests/cluster/README.md.
 #include <chrono>
-#include <cstdlib>
-#include <random>
-#include <sstream>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -15,31 +12,21 @@
 #include "controller/base/clock.h"
 #include "controller/kube/event_recorder.h"
 #include "controller/kube/http_api_client.h"
-#include "controller/kube/kubeconfig.h"
-#include "tests/integration/client_support.h"
 #include "controller/kube/metrics.h"
+#include "tests/integration/client_support.h"
 
 namespace kubabase::kube {
 namespace {
 
 constexpr char kNamespace[] = "default";
 
-StatusOr<std::unique_ptr<HttpApiClient>> ClusterClient() {
-  KUBABASE_ASSIGN_OR_RETURN(ClientConfig config, testing::ClusterConfig());
-  HttpApiClientOptions options;
-  options.request_timeout = std::chrono::seconds(5);
-  return HttpApiClient::Create(config, options);
-}
-
-std::string RandomSuffix() { return testing::RandomSuffix(); }
-
 class EventsIntegrationTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto client = ClusterClient();
+    auto client = testing::ClusterClient({.request_timeout = std::chrono::seconds(5)});
     ASSERT_TRUE(client.ok()) << client.status().ToString();
     client_ = std::move(*client);
-    name_ = "kubabase-events-it-" + RandomSuffix();
+    name_ = "kubabase-events-it-" + testing::RandomSuffix();
   }
   void TearDown() override {
     if (client_ == nullptr) return;

@@ -19,7 +19,6 @@
 #include <cstdlib>
 #include <fstream>
 #include <functional>
-#include <random>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -29,9 +28,8 @@
 
 #include "controller/base/clock.h"
 #include "controller/kube/http_api_client.h"
-#include "controller/kube/kubeconfig.h"
-#include "tests/integration/client_support.h"
 #include "controller/kube/leader_election.h"
+#include "tests/integration/client_support.h"
 
 extern char** environ;
 
@@ -47,14 +45,7 @@ constexpr auto kLeaseDuration = seconds(4);
 constexpr auto kRenewDeadline = seconds(3);
 constexpr auto kRetryPeriod = milliseconds(500);
 
-StatusOr<std::unique_ptr<HttpApiClient>> ClusterClient() {
-  KUBABASE_ASSIGN_OR_RETURN(ClientConfig config, testing::ClusterConfig());
-  HttpApiClientOptions options;
-  options.request_timeout = std::chrono::seconds(5);
-  return HttpApiClient::Create(config, options);
-}
-
-std::string RandomSuffix() { return testing::RandomSuffix(); }
+using testing::RandomSuffix;
 
 void AppendLine(const std::string& path, const std::string& line) {
   const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
@@ -88,7 +79,7 @@ std::string ReadFile(const std::string& path) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  auto client = ClusterClient();
+  auto client = testing::ClusterClient({.request_timeout = seconds(5)});
   if (!client.ok()) {
     AppendLine(log_path, "error " + client.status().ToString());
     std::_Exit(2);
@@ -189,7 +180,7 @@ class Elector {
 class LeaderElectionIntegrationTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto client = ClusterClient();
+    auto client = testing::ClusterClient({.request_timeout = seconds(5)});
     ASSERT_TRUE(client.ok()) << client.status().ToString();
     client_ = std::move(*client);
     lease_ = "kubabase-it-" + RandomSuffix();
