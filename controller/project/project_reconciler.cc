@@ -119,7 +119,24 @@ StatusOr<kube::Action> ProjectReconciler::Reconcile(const kube::ObjectKey& key) 
   }
   StatusOr<Project> project = ParseProject(*object);
   if (!project.ok()) return ReconcileInvalid(*object, project.status());
-  return ReconcileProject(*object, *project);
+  StatusOr<kube::Action> done = ReconcileProject(*object, *project);
+  if (!done.ok()) ReportRefusal(*object, *project, done.status());
+  return done;
+}
+
+void ProjectReconciler::ReportRefusal(const Json& object, const Project& project,
+                                      const Status& refused) {
+  // Transient errors are the work queue's to retry. (An apply rejected as invalid is already a
+  // Problem, ApplyRejected, in ReconcileProject.)
+  if (refused.code() != StatusCode::kPermissionDenied) return;
+  const std::string reason = "PermissionDenied";
+  const std::string message = "the apiserver refused a request (the operator retries): " +
+                              refused.ToString();
+  ProjectStatus next = Derive(project, Problem{reason, message}, "");
+  if (!StatusChanged(project.status, next)) return;
+  // Best effort: a status write refused too leaves the log line of the failed reconcile.
+  if (WriteStatus(project, next).ok()) Event(object, true, reason, message);
+  SetPhase(project.name, next.phase);
 }
 
 StatusOr<kube::Action> ProjectReconciler::ReconcileInvalid(const Json& object,

@@ -30,7 +30,11 @@
 //     status subresource only when it changed.
 // Events on the Project name each step that changed something; never a secret.
 // Errors: transient API errors are returned (the work queue backs off); they never make the
-// phase Failed.
+// phase Failed. A request the apiserver refuses until someone acts (403: RBAC, a quota, an
+// admission policy) is returned too, and also reported where users look: Ready=False and
+// Stalled=True with reason PermissionDenied and the apiserver's message, phase Failed, and a
+// Warning Event (once, while the status says so). The next reconcile that succeeds clears it.
+// An apply rejected as invalid (400/422) is a Problem, ApplyRejected, like a conflict.
 //
 // Thread-safety: Reconcile may run on several workers at once for different keys.
 #pragma once
@@ -102,6 +106,8 @@ class ProjectReconciler {
 
   StatusOr<kube::Action> ReconcileProject(const kube::Json& object, const Project& project);
   StatusOr<kube::Action> ReconcileInvalid(const kube::Json& object, const Status& invalid);
+  // Reports `refused` (see the banner) on the Project's status when it needs a human.
+  void ReportRefusal(const kube::Json& object, const Project& project, const Status& refused);
   std::optional<Problem> CheckHost(const Project& project, const std::string& created);
   StatusOr<std::optional<kube::Json>> GetOptional(const kube::Resource& resource,
                                                   const std::string& ns, const std::string& name);

@@ -178,6 +178,39 @@ TEST_F(ProjectReconcilerTest, TransientApplyErrorsAreReturnedAndNeverShowAsFaile
   EXPECT_NE(StatusOf("shop").value("phase", ""), "Failed");
 }
 
+TEST_F(ProjectReconcilerTest, ARefusedRequestIsReportedOnTheStatusOnceAndClearedByTheNextSuccess) {
+  cluster_.Put(ProjectsResource(), ProjectObject("shop"));
+  const std::string refusal =
+      "namespaces \"project-shop\" is forbidden: User \"system:serviceaccount:kubabase-system:"
+      "kubabase\" cannot patch resource \"namespaces\"";
+  cluster_.FailNext("apply", PermissionDeniedError(refusal));
+  auto refused = Reconcile("shop");
+  EXPECT_EQ(refused.status().code(), StatusCode::kPermissionDenied) << "retried by the queue";
+  EXPECT_EQ(ConditionReason("shop", "Ready"), "PermissionDenied/False");
+  EXPECT_EQ(ConditionReason("shop", "Stalled"), "PermissionDenied/True");
+  EXPECT_EQ(StatusOf("shop").value("phase", ""), "Failed");
+  for (const Json& c : StatusOf("shop")["conditions"]) {
+    if (c["type"] == "Ready") {
+      EXPECT_NE(c["message"].get<std::string>().find(refusal), std::string::npos) << c.dump();
+    }
+  }
+  const size_t events_after_first = events_.queued();
+  EXPECT_GT(events_after_first, 0u);
+
+  // Refused again: the status already says so; no write, no second Event.
+  cluster_.ClearCalls();
+  cluster_.FailNext("apply", PermissionDeniedError(refusal));
+  EXPECT_EQ(Reconcile("shop").status().code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(cluster_.Count("apply", "projects"), 0);
+  EXPECT_EQ(events_.queued(), events_after_first);
+
+  // Fixed (the role was mended): the next reconcile clears it.
+  ASSERT_TRUE(Reconcile("shop").ok());
+  EXPECT_NE(ConditionReason("shop", "Ready"), "PermissionDenied/False");
+  EXPECT_EQ(ConditionReason("shop", "Stalled"), "NotStalled/False");
+  EXPECT_NE(StatusOf("shop").value("phase", ""), "Failed");
+}
+
 TEST_F(ProjectReconcilerTest, PausedScalesEveryWorkloadToZero) {
   cluster_.Put(ProjectsResource(), ProjectObject("shop", {{"paused", true}}));
   ASSERT_TRUE(Reconcile("shop").ok());

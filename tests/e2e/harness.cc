@@ -158,9 +158,13 @@ Status EnsureProjectCrd(kube::ApiClient& client, std::chrono::seconds timeout) {
       timeout, "CRD " + name + " Established");
 }
 
-StatusOr<std::string> OperatorKubeconfig(kube::ApiClient& admin) {
+const kube::Resource& ClusterRoles() {
   static const kube::Resource kClusterRoles{"rbac.authorization.k8s.io", "v1", "clusterroles",
                                             "ClusterRole", false};
+  return kClusterRoles;
+}
+
+Status InstallOperatorIdentity(kube::ApiClient& admin) {
   static const kube::Resource kClusterRoleBindings{"rbac.authorization.k8s.io", "v1",
                                                    "clusterrolebindings", "ClusterRoleBinding",
                                                    false};
@@ -170,7 +174,7 @@ StatusOr<std::string> OperatorKubeconfig(kube::ApiClient& admin) {
   const std::vector<std::pair<std::string, const kube::Resource*>> files = {
       {"namespace.yaml", &kube::Resource::Namespaces()},
       {"serviceaccount.yaml", &kube::Resource::ServiceAccounts()},
-      {"clusterrole.yaml", &kClusterRoles},
+      {"clusterrole.yaml", &ClusterRoles()},
       {"clusterrolebinding.yaml", &kClusterRoleBindings},
       {"role.yaml", &kRoles},
       {"rolebinding.yaml", &kRoleBindings},
@@ -188,6 +192,11 @@ StatusOr<std::string> OperatorKubeconfig(kube::ApiClient& admin) {
         admin.Apply(*resource, ns, StringAt(object, "/metadata/name"), object, apply);
     if (!applied.ok()) return applied.status().Annotate("applying " + path);
   }
+  return Status::Ok();
+}
+
+StatusOr<std::string> OperatorKubeconfig(kube::ApiClient& admin) {
+  KUBABASE_RETURN_IF_ERROR(InstallOperatorIdentity(admin));
 
   // POST .../serviceaccounts/<name>/token: the TokenRequest subresource, reached as the
   // "collection" of a resource path that names the ServiceAccount.

@@ -58,9 +58,14 @@ Status EnsureProjectCrd(kube::ApiClient& client, std::chrono::seconds timeout);
 inline constexpr char kOperatorNamespace[] = "kubabase-system";
 inline constexpr char kOperatorServiceAccount[] = "kubabase";
 
-// Makes the cluster hold that identity and returns a kubeconfig that authenticates as it:
-// server-side applies manifests/{namespace,serviceaccount,clusterrole,clusterrolebinding,role,
-// rolebinding}.yaml (field manager kubabase-e2e, so an edited role is brought back), asks the
+// Makes the cluster hold that identity: server-side applies manifests/{namespace,serviceaccount,
+// clusterrole,clusterrolebinding,role,rolebinding}.yaml (field manager kubabase-e2e, forced, so a
+// role edited by a test is brought back).
+Status InstallOperatorIdentity(kube::ApiClient& admin);
+// The ClusterRole, Role and their bindings, for tests that edit them.
+const kube::Resource& ClusterRoles();
+
+// InstallOperatorIdentity, then a kubeconfig that authenticates as that ServiceAccount: asks the
 // apiserver for a token of the ServiceAccount (TokenRequest, valid 2 h), and writes
 // $KUBABASE_CLUSTER_DIR/operator.kubeconfig (mode 0600): the admin kubeconfig's server and CA with
 // that token. Operators started with it run under exactly the RBAC users install, so a rule the

@@ -380,5 +380,62 @@ TEST_F(RbacE2eTest, TheRolesGrantExactlyThePermissionsTheOperatorsRequestsUse) {
   EXPECT_TRUE(twice.empty()) << "granted twice:\n" << twice;
 }
 
+// ---------------------------------------------------------------------------------------------
+// A role that lacks a permission: the user reads it on the Project, not only in the log.
+
+class MissingPermissionE2eTest : public ProjectE2eTest {
+ protected:
+  void TearDown() override {
+    Status restored = InstallOperatorIdentity(*client_);  // whatever happened above
+    EXPECT_TRUE(restored.ok()) << restored.ToString();
+    ProjectE2eTest::TearDown();
+  }
+};
+
+TEST_F(MissingPermissionE2eTest, AMissingPermissionShowsOnTheProjectAndHealsOnceTheRoleIsMended) {
+  // Take NetworkPolicies out of the ClusterRole, as an over-eager hand might.
+  StatusOr<Json> role = client_->Get(ClusterRoles(), "", "kubabase");
+  ASSERT_TRUE(role.ok()) << role.status().ToString();
+  Json rules = Json::array();
+  for (Json rule : (*role)["rules"]) {
+    Json resources = Json::array();
+    for (const Json& r : rule["resources"]) {
+      if (r != "networkpolicies") resources.push_back(r);
+    }
+    rule["resources"] = resources;
+    rules.push_back(rule);
+  }
+  (*role)["rules"] = rules;
+  ASSERT_TRUE(client_->Update(ClusterRoles(), "", "kubabase", *role).ok());
+
+  const std::string name = NewProjectName("forbidden");
+  ASSERT_TRUE(CreateProject(name).ok());
+  EXPECT_TRUE(Eventually(name, "Ready=False reason PermissionDenied naming networkpolicies", 60s,
+                         [&](std::string* why) {
+                           StatusOr<Json> project = GetProject(name);
+                           if (!project.ok()) return false;
+                           Json ready = Condition(*project, "Ready");
+                           *why = ready.dump();
+                           return ready.is_object() && ready.value("status", "") == "False" &&
+                                  ready.value("reason", "") == "PermissionDenied" &&
+                                  ready.value("message", "").find("networkpolicies") !=
+                                      std::string::npos;
+                         }));
+  StatusOr<Json> stalled = GetProject(name);
+  ASSERT_TRUE(stalled.ok());
+  EXPECT_TRUE(ConditionIs(*stalled, "Stalled", "True")) << Diagnostics(name);
+  EXPECT_EQ(StringAt(*stalled, "/status/phase"), "Failed");
+  StatusOr<Json> events = client_->List(
+      Resource::Events(), "default",
+      Selecting("", "involvedObject.name=" + name + ",reason=PermissionDenied,type=Warning"));
+  ASSERT_TRUE(events.ok()) << events.status().ToString();
+  EXPECT_FALSE((*events)["items"].empty()) << "no PermissionDenied Warning Event";
+
+  // Mended: the operator's next retry (30 s after a refusal) finds it and the Project converges.
+  Status restored = InstallOperatorIdentity(*client_);
+  ASSERT_TRUE(restored.ok()) << restored.ToString();
+  EXPECT_TRUE(WaitForReady(name, 120s));
+}
+
 }  // namespace
 }  // namespace kubabase::e2e
