@@ -243,6 +243,27 @@ class ProjectE2eTest : public ::testing::Test {
                       });
   }
 
+  // Ready=False with `reason` and a message naming each of `named` (what a user must read there).
+  ::testing::AssertionResult WaitForNotReady(const std::string& name, const std::string& reason,
+                                             const std::vector<std::string>& named,
+                                             std::chrono::milliseconds timeout = 60s) {
+    return Eventually(name, "Project " + name + " Ready=False reason " + reason, timeout,
+                      [&](std::string* why) {
+                        StatusOr<Json> project = GetProject(name);
+                        if (!project.ok()) return false;
+                        Json ready = Condition(*project, "Ready");
+                        *why = ready.dump();
+                        if (!ready.is_object() || ready.value("status", "") != "False" ||
+                            ready.value("reason", "") != reason) {
+                          return false;
+                        }
+                        for (const std::string& n : named) {
+                          if (ready.value("message", "").find(n) == std::string::npos) return false;
+                        }
+                        return true;
+                      });
+  }
+
   // Waits until `resource` ns/name exists and `check` accepts it.
   ::testing::AssertionResult WaitForObject(const std::string& project, const Resource& resource,
                                            const std::string& ns, const std::string& name,

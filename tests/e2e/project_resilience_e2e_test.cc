@@ -34,17 +34,7 @@ TEST_F(ProjectE2eTest, ASecondProjectClaimingAHostIsStalledAndTheFirstIsUntouche
 
   std::this_thread::sleep_for(1100ms);  // a later creationTimestamp (second resolution)
   ASSERT_TRUE(CreateProject(second, {{"host", host}}).ok());
-  EXPECT_TRUE(Eventually(second, "Project " + second + " Ready=False reason HostConflict", 60s,
-                         [&](std::string* why) {
-                           StatusOr<Json> project = GetProject(second);
-                           if (!project.ok()) return false;
-                           Json ready = Condition(*project, "Ready");
-                           *why = ready.dump();
-                           return ready.is_object() && ready.value("status", "") == "False" &&
-                                  ready.value("reason", "") == "HostConflict" &&
-                                  ready.value("message", "").find(host) != std::string::npos &&
-                                  ready.value("message", "").find(first) != std::string::npos;
-                         }));
+  EXPECT_TRUE(WaitForNotReady(second, "HostConflict", {host, first}));
   StatusOr<Json> stalled = GetProject(second);
   ASSERT_TRUE(stalled.ok());
   EXPECT_TRUE(ConditionIs(*stalled, "Stalled", "True")) << Diagnostics(second);

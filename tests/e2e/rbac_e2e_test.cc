@@ -410,17 +410,7 @@ TEST_F(MissingPermissionE2eTest, AMissingPermissionShowsOnTheProjectAndHealsOnce
 
   const std::string name = NewProjectName("forbidden");
   ASSERT_TRUE(CreateProject(name).ok());
-  EXPECT_TRUE(Eventually(name, "Ready=False reason PermissionDenied naming networkpolicies", 60s,
-                         [&](std::string* why) {
-                           StatusOr<Json> project = GetProject(name);
-                           if (!project.ok()) return false;
-                           Json ready = Condition(*project, "Ready");
-                           *why = ready.dump();
-                           return ready.is_object() && ready.value("status", "") == "False" &&
-                                  ready.value("reason", "") == "PermissionDenied" &&
-                                  ready.value("message", "").find("networkpolicies") !=
-                                      std::string::npos;
-                         }));
+  EXPECT_TRUE(WaitForNotReady(name, "PermissionDenied", {"networkpolicies"}));
   StatusOr<Json> stalled = GetProject(name);
   ASSERT_TRUE(stalled.ok());
   EXPECT_TRUE(ConditionIs(*stalled, "Stalled", "True")) << Diagnostics(name);
