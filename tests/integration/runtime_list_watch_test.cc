@@ -124,7 +124,12 @@ TEST_F(RuntimeListWatchTest, ListAndWatchOfAThousandConfigMapsTakesTwoListPagesA
   std::printf("| Stop() with a live watch (s) | %.3f |\n\n", stop_seconds);
   RecordProperty("list_requests", std::to_string(static_cast<int>(lists)));
   RecordProperty("watch_requests", std::to_string(static_cast<int>(watches)));
-  EXPECT_EQ(lists, 2);
+  // Two pages of 500, or three: the namespace also holds kube-root-ca.crt, which the selector
+  // leaves out and which sorts after cm-*, so depending on how the apiserver serves the list
+  // (watch cache or etcd) the second full page may carry a continue token and a third, empty
+  // page follows. Both happen on v1.36 (three seen once in six runs, and with kubectl --raw).
+  EXPECT_GE(lists, 2);
+  EXPECT_LE(lists, 3);
   EXPECT_EQ(watches, 1);
   EXPECT_EQ(watcher.relists(), 0);
   EXPECT_LT(stop_seconds, 5.0);
