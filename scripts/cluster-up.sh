@@ -6,8 +6,9 @@
 # starts, so two clusters with different KUBABASE_CLUSTER_DIR never collide). Components,
 # all processes run by kwokctl's binary runtime from our binaries (it never downloads):
 #   etcd, kube-apiserver (TLS, RBAC+Node authorization, SA token signing, the default admission
-#   plugins plus OwnerReferencesPermissionEnforcement, an audit log), kube-controller-manager (all default controllers, host-path provisioner on),
-#   kube-scheduler, kwok (fake nodes; pods are simulated, no container ever runs).
+#   plugins plus OwnerReferencesPermissionEnforcement, an audit log), kube-controller-manager
+#   (all default controllers, host-path provisioner on), kube-scheduler, kwok (fake nodes; pods
+#   are simulated, no container ever runs).
 # A default StorageClass "standard" (kubernetes.io/host-path, volumes under /tmp/hostpath_pv)
 # makes PVCs bind.
 #

@@ -216,22 +216,26 @@ StatusOr<std::string> OperatorKubeconfig(kube::ApiClient& admin) {
 
   KUBABASE_ASSIGN_OR_RETURN(std::string admin_path, KubeconfigPath());
   KUBABASE_ASSIGN_OR_RETURN(kube::ClientConfig admin_config, kube::LoadKubeconfig(admin_path, ""));
+  YAML::Node cluster;
+  cluster["name"] = "local";
+  cluster["cluster"]["server"] = admin_config.server;
+  cluster["cluster"]["certificate-authority-data"] = project::Base64Encode(admin_config.ca_pem);
+  YAML::Node user;
+  user["name"] = "operator";
+  user["user"]["token"] = token;
+  YAML::Node context;
+  context["name"] = "operator";
+  context["context"]["cluster"] = "local";
+  context["context"]["user"] = "operator";
+  YAML::Node config;
+  config["apiVersion"] = "v1";
+  config["kind"] = "Config";
+  config["clusters"].push_back(cluster);
+  config["users"].push_back(user);
+  config["contexts"].push_back(context);
+  config["current-context"] = "operator";
   YAML::Emitter out;
-  out << YAML::BeginMap << YAML::Key << "apiVersion" << YAML::Value << "v1" << YAML::Key << "kind"
-      << YAML::Value << "Config" << YAML::Key << "clusters" << YAML::Value << YAML::BeginSeq
-      << YAML::BeginMap << YAML::Key << "name" << YAML::Value << "local" << YAML::Key << "cluster"
-      << YAML::Value << YAML::BeginMap << YAML::Key << "server" << YAML::Value
-      << admin_config.server << YAML::Key << "certificate-authority-data" << YAML::Value
-      << project::Base64Encode(admin_config.ca_pem) << YAML::EndMap << YAML::EndMap
-      << YAML::EndSeq << YAML::Key << "users" << YAML::Value << YAML::BeginSeq << YAML::BeginMap
-      << YAML::Key << "name" << YAML::Value << "operator" << YAML::Key << "user" << YAML::Value
-      << YAML::BeginMap << YAML::Key << "token" << YAML::Value << token << YAML::EndMap
-      << YAML::EndMap << YAML::EndSeq << YAML::Key << "contexts" << YAML::Value << YAML::BeginSeq
-      << YAML::BeginMap << YAML::Key << "name" << YAML::Value << "operator" << YAML::Key
-      << "context" << YAML::Value << YAML::BeginMap << YAML::Key << "cluster" << YAML::Value
-      << "local" << YAML::Key << "user" << YAML::Value << "operator" << YAML::EndMap
-      << YAML::EndMap << YAML::EndSeq << YAML::Key << "current-context" << YAML::Value
-      << "operator" << YAML::EndMap;
+  out << config;
 
   KUBABASE_ASSIGN_OR_RETURN(std::string dir, ClusterDir());
   const std::string path = (fs::path(dir) / "operator.kubeconfig").string();

@@ -62,15 +62,15 @@ inline constexpr char kOperatorServiceAccount[] = "kubabase";
 // clusterrole,clusterrolebinding,role,rolebinding}.yaml (field manager kubabase-e2e, forced, so a
 // role edited by a test is brought back).
 Status InstallOperatorIdentity(kube::ApiClient& admin);
-// The ClusterRole, Role and their bindings, for tests that edit them.
+// clusterroles.rbac.authorization.k8s.io, for tests that edit the operator's ClusterRole.
 const kube::Resource& ClusterRoles();
 
 // InstallOperatorIdentity, then a kubeconfig that authenticates as that ServiceAccount: asks the
 // apiserver for a token of the ServiceAccount (TokenRequest, valid 2 h), and writes
 // $KUBABASE_CLUSTER_DIR/operator.kubeconfig (mode 0600): the admin kubeconfig's server and CA with
 // that token. Operators started with it run under exactly the RBAC users install, so a rule the
-// operator needs and the role lacks fails the e2e test that needs it (a Forbidden error in the
-// operator's log).
+// operator needs and the role lacks fails the e2e test that needs it (a Project stalled with
+// reason PermissionDenied).
 StatusOr<std::string> OperatorKubeconfig(kube::ApiClient& admin);
 
 // A YAML file as JSON (plain true/false and integers become those; quoted scalars stay text).
