@@ -12,6 +12,8 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "controller/kube/controller.h"
 #include "controller/kube/event_recorder.h"
@@ -24,6 +26,7 @@
 #include "controller/project/options.h"
 #include "controller/project/project_reconciler.h"
 #include "controller/project/resources.h"
+#include "controller/project/secret_refs.h"
 
 namespace {
 
@@ -75,8 +78,10 @@ int Run(const project::Options& options, sigset_t signals) {
         return controller_ref->ListByLabel(r, key, value);
       },
       .list = [&](const kube::Resource& r) { return controller_ref->List(r); }};
+  project::SecretRefIndex secret_refs;  // which Projects name which user Secrets
   project::ReconcilerOptions reconciler_options;
   reconciler_options.defaults = options.defaults;
+  reconciler_options.secret_refs = &secret_refs;
   reconciler_options.events = &events;
   reconciler_options.metrics = &metrics;
   project::ProjectReconciler reconciler(**client, cache, reconciler_options);
@@ -86,7 +91,9 @@ int Run(const project::Options& options, sigset_t signals) {
   controller_options.workers = options.workers;
   controller_options.resync_period = options.resync_period;
   controller_options.metrics = &metrics;
-  kube::Controller controller(**client, controller_options, project::WatchSpecs(),
+  std::vector<kube::WatchSpec> watches = project::WatchSpecs();
+  watches.push_back(project::ReloadSecretsWatch(secret_refs));
+  kube::Controller controller(**client, controller_options, std::move(watches),
                               [&](const kube::ObjectKey& key) { return reconciler.Reconcile(key); });
   controller_ref = &controller;
   reconciler.set_enqueue([&](const kube::ObjectKey& key) { controller.Enqueue(key); });

@@ -54,6 +54,9 @@ inline constexpr std::string_view kComponentLabel = "kubabase.io/component";
 inline constexpr std::string_view kOrganizationLabel = "kubabase.io/organization";
 // Set by the finalizer on a namespace kept by deletionPolicy Retain ("true").
 inline constexpr std::string_view kRetainedLabel = "kubabase.io/retained";
+// Set by users on a Secret a spec names ("true"): its changes reach the Projects at once rather
+// than at the next resync (secret_refs.h).
+inline constexpr std::string_view kReloadLabel = "kubabase.io/reload";
 
 // Pod-template annotation: sha256 of the Secret values and config a workload consumes, so a
 // change rolls its pods. Never the values themselves.

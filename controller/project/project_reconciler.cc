@@ -114,6 +114,7 @@ StatusOr<kube::Action> ProjectReconciler::Reconcile(const kube::ObjectKey& key) 
     if (std::optional<std::string> host = hosts_.Remove(key.name); host && enqueue_) {
       for (const HostClaim& claim : hosts_.Claimants(*host)) enqueue_({"", claim.name});
     }
+    if (options_.secret_refs != nullptr) options_.secret_refs->Remove(key.name);
     SetPhase(key.name, std::nullopt);
     return kube::Action::Done();
   }
@@ -325,6 +326,11 @@ StatusOr<kube::Action> ProjectReconciler::ReconcileProject(const Json& object,
   const std::string ns = names::Namespace(options_.defaults, project.name);
   kube::ScopedLog log({{"project", project.name}});
 
+  if (options_.secret_refs != nullptr) {
+    options_.secret_refs->Set(project.name,
+                              project.deleting ? std::vector<SecretName>{}
+                                               : UserSecretRefs(project.spec));
+  }
   if (project.deleting) {
     if (std::optional<std::string> host = hosts_.Remove(project.name); host && enqueue_) {
       for (const HostClaim& claim : hosts_.Claimants(*host)) enqueue_({"", claim.name});

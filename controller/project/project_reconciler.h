@@ -20,7 +20,8 @@
 //     keys and overwrite the real ones (a locked-out database, logged-out users). The cache keeps
 //     no Secret values at all (KeepSecretValues({})); Secrets are compared for apply with what the
 //     GETs returned. The user Secrets that spec names (S3 credentials, SMTP password) are read
-//     with GET too and copied into the project namespace by render.
+//     with GET too and copied into the project namespace by render; the reconcile records them in
+//     options.secret_refs, so a change to one labelled kubabase.io/reload re-queues the Project.
 //  5. Apply every rendered object in render order (Applier: skipped when it already matches),
 //     with no gating between stages: Supabase users expect all components to exist at once and
 //     the services retry their database connection; status tells what is ready.
@@ -61,6 +62,7 @@
 #include "controller/project/keys.h"
 #include "controller/project/project.h"
 #include "controller/project/render/render.h"
+#include "controller/project/secret_refs.h"
 
 namespace kubabase::project {
 
@@ -81,6 +83,9 @@ struct ReconcilerOptions {
   RandomSource* random = nullptr;          // null: OpenSslRandom
   kube::EventRecorder* events = nullptr;   // null: no Events
   kube::Metrics* metrics = nullptr;        // null: no metrics
+  // Where each reconcile records the user Secrets its spec names (for ReloadSecretsWatch).
+  // Null: not recorded. Not owned.
+  SecretRefIndex* secret_refs = nullptr;
   // How often a Project that needs a human is looked at again (its cause may be outside the
   // watched objects: another Project's host, a user Secret).
   Clock::Duration stalled_requeue = std::chrono::minutes(5);

@@ -356,6 +356,22 @@ TEST_F(ProjectReconcilerTest, NamedUserSecretsAreCopiedAndAMissingOneStallsSayin
   EXPECT_EQ(StatusOf("shop").dump().find(Base64Encode("very-secret")), std::string::npos);
 }
 
+TEST_F(ProjectReconcilerTest, TheUserSecretsASpecNamesAreIndexedUntilTheProjectGoes) {
+  SecretRefIndex refs;
+  options_.secret_refs = &refs;
+  Json s3 = {{"storage", {{"backend", "s3"},
+                          {"s3", {{"endpoint", "http://minio.storage:9000"},
+                                  {"credentialsSecretRef",
+                                   {{"namespace", "minio"}, {"name", "shop-s3"}}}}}}}};
+  cluster_.Put(ProjectsResource(), ProjectObject("shop", s3));
+  ASSERT_TRUE(Reconcile("shop").ok());  // stalled (the Secret is missing), and still indexed
+  EXPECT_EQ(refs.ProjectsNaming("minio", "shop-s3"), (std::vector<std::string>{"shop"}));
+
+  MarkDeleting("shop");
+  (void)Reconcile("shop");
+  EXPECT_TRUE(refs.ProjectsNaming("minio", "shop-s3").empty());
+}
+
 TEST_F(ProjectReconcilerTest, DeletingAProjectNeverTouchesANamespaceThatIsNotOurs) {
   cluster_.Put(Resource::Namespaces(), {{"metadata", {{"name", "project-shop"}}}});
   Json p = ProjectObject("shop", {{"deletionPolicy", "Delete"}});

@@ -32,7 +32,8 @@ StatusOr<const kube::Resource*> ResourceForObject(const kube::Json& object);
 
 // What the operator watches: every Project (primary), and each of OwnedResources() narrowed to
 // app.kubernetes.io/managed-by=kubabase and mapped back to its Project by kubabase.io/project.
-// Secrets are cached without any value (the reconciler GETs the few it needs).
+// Secrets are cached without any value (the reconciler GETs the few it needs). The operator adds
+// one more watch, of user Secrets labelled kubabase.io/reload (secret_refs.h ReloadSecretsWatch).
 std::vector<kube::WatchSpec> WatchSpecs();
 
 }  // namespace kubabase::project
