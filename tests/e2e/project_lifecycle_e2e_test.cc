@@ -10,10 +10,10 @@
 #include <set>
 #include <string>
 
-#include "controller/project/keys.h"
-
 #include <gtest/gtest.h>
 
+#include "controller/project/keys.h"
+#include "controller/project/names.h"
 #include "tests/e2e/project_fixture.h"
 
 namespace kubabase::e2e {
@@ -352,6 +352,71 @@ TEST_F(ProjectE2eTest, PausingScalesEveryWorkloadToZeroAndResumingBringsThemBack
   ASSERT_TRUE(project.ok());
   EXPECT_EQ(StringAt(*project, "/status/phase"), "Ready");
   EXPECT_EQ(KeySecrets(name)["api-keys"], keys_before);
+}
+
+// ---------------------------------------------------------------------------------------------
+// A user Secret labelled kubabase.io/reload: its change reaches the project without a resync.
+
+TEST_F(ProjectE2eTest, AChangedUserSecretLabelledForReloadReachesTheProjectWithinSeconds) {
+  const std::string name = NewProjectName("reload");
+  const std::string ns = ProjectNamespace(name);
+  const std::string shared = "e2e-reload-" + RandomSuffix();
+  ASSERT_TRUE(client_->Create(Resource::Namespaces(), "",
+                              {{"apiVersion", "v1"},
+                               {"kind", "Namespace"},
+                               {"metadata", {{"name", shared}}}})
+                  .ok());
+  struct DeleteNamespace {
+    kube::ApiClient& client;
+    std::string name;
+    ~DeleteNamespace() { (void)client.Delete(Resource::Namespaces(), "", name); }
+  } cleanup{*client_, shared};
+  const Json labels = {{std::string(project::names::kReloadLabel), "true"}};
+  StatusOr<Json> created = client_->Create(
+      Resource::Secrets(), shared,
+      {{"apiVersion", "v1"},
+       {"kind", "Secret"},
+       {"metadata", {{"name", "smtp"}, {"labels", labels}}},
+       {"data", {{"password", project::Base64Encode("first-password")}}}});
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+
+  // The default resync (10 minutes) is far beyond this test: only the watch can be quick.
+  ASSERT_TRUE(CreateProject(name, {{"auth",
+                                    {{"smtp",
+                                      {{"host", "smtp.example.test"},
+                                       {"passwordSecretRef",
+                                        {{"namespace", shared},
+                                         {"name", "smtp"},
+                                         {"key", "password"}}}}}}}})
+                  .ok());
+  ASSERT_TRUE(WaitForReady(name));
+  const std::string copy(project::names::kSmtpCredentialsSecret);
+  StatusOr<std::map<std::string, std::string>> before = SecretData(*client_, ns, copy);
+  ASSERT_TRUE(before.ok()) << before.status().ToString();
+  EXPECT_EQ((*before)["password"], "first-password");
+  const std::string hash_pointer = "/spec/template/metadata/annotations/kubabase.io~1config-hash";
+  StatusOr<Json> auth_before = Get(Resource::Deployments(), ns, "auth");
+  ASSERT_TRUE(auth_before.ok());
+
+  StatusOr<Json> changed = client_->MergePatch(
+      Resource::Secrets(), shared, "smtp",
+      {{"data", {{"password", project::Base64Encode("second-password")}}}});
+  ASSERT_TRUE(changed.ok()) << changed.status().ToString();
+  EXPECT_TRUE(Eventually(name, "the copy in " + ns + " to hold the new password", kRestoreTimeout,
+                         [&](std::string* why) {
+                           StatusOr<std::map<std::string, std::string>> data =
+                               SecretData(*client_, ns, copy);
+                           *why = data.ok() ? "still the old one" : data.status().ToString();
+                           return data.ok() && (*data)["password"] == "second-password";
+                         }));
+  // GoTrue's pods roll: the password is part of the auth Deployment's config hash.
+  EXPECT_TRUE(WaitForObject(name, Resource::Deployments(), ns, "auth", "with a new config hash",
+                            [&](const Json& auth, std::string* why) {
+                              *why = StringAt(auth, hash_pointer);
+                              return StringAt(auth, hash_pointer) !=
+                                     StringAt(*auth_before, hash_pointer);
+                            },
+                            kRestoreTimeout));
 }
 
 }  // namespace
