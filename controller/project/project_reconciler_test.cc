@@ -189,7 +189,8 @@ TEST_F(ProjectReconcilerTest, ARefusedRequestIsReportedOnTheStatusOnceAndCleared
   EXPECT_EQ(ConditionReason("shop", "Ready"), "PermissionDenied/False");
   EXPECT_EQ(ConditionReason("shop", "Stalled"), "PermissionDenied/True");
   EXPECT_EQ(StatusOf("shop").value("phase", ""), "Failed");
-  for (const Json& c : StatusOf("shop")["conditions"]) {
+  const Json status = StatusOf("shop");
+  for (const Json& c : status["conditions"]) {
     if (c["type"] == "Ready") {
       EXPECT_NE(c["message"].get<std::string>().find(refusal), std::string::npos) << c.dump();
     }
