@@ -7,37 +7,11 @@
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
+#include "controller/kube/yaml_json.h"
 #include "controller/project/project.h"
 
 namespace kubabase::project {
 namespace {
-
-// YAML -> JSON; plain scalars that read as booleans or integers become those.
-Json ToJson(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Map: {
-      Json out = Json::object();
-      for (const auto& entry : node) out[entry.first.as<std::string>()] = ToJson(entry.second);
-      return out;
-    }
-    case YAML::NodeType::Sequence: {
-      Json out = Json::array();
-      for (const auto& item : node) out.push_back(ToJson(item));
-      return out;
-    }
-    case YAML::NodeType::Scalar: {
-      const std::string& text = node.Scalar();
-      if (node.Tag() == "!") return text;  // quoted
-      if (text == "true" || text == "false") return text == "true";
-      if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos) {
-        return std::stoll(text);
-      }
-      return text;
-    }
-    default:
-      return nullptr;
-  }
-}
 
 // Structural defaulting: fills absent properties that have a default, recursing into objects.
 void ApplyDefaults(const Json& schema, Json& value) {
@@ -50,7 +24,7 @@ void ApplyDefaults(const Json& schema, Json& value) {
 
 Json SpecSchema() {
   YAML::Node crd = YAML::LoadFile("crds/project.yaml");
-  return ToJson(crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]);
+  return kube::YamlToJson(crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]);
 }
 
 Json ProjectWithSpec(const Json& spec) {

@@ -23,6 +23,7 @@
 
 #include "controller/kube/kubeconfig.h"
 #include "controller/kube/resource.h"
+#include "controller/kube/yaml_json.h"
 #include "controller/project/keys.h"
 
 #ifndef KUBABASE_OPERATOR_PATH
@@ -41,33 +42,6 @@ using Clock = std::chrono::steady_clock;
 std::string Env(const char* name) {
   const char* value = std::getenv(name);
   return value == nullptr ? std::string() : std::string(value);
-}
-
-Json YamlToJson(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Map: {
-      Json out = Json::object();
-      for (const auto& entry : node) out[entry.first.as<std::string>()] = YamlToJson(entry.second);
-      return out;
-    }
-    case YAML::NodeType::Sequence: {
-      Json out = Json::array();
-      for (const auto& item : node) out.push_back(YamlToJson(item));
-      return out;
-    }
-    case YAML::NodeType::Scalar: {
-      const std::string& text = node.Scalar();
-      if (node.Tag() == "!") return text;  // quoted: always a string
-      if (text == "true" || text == "false") return text == "true";
-      if (!text.empty() && text.find_first_not_of("-0123456789") == std::string::npos &&
-          text.find('-', 1) == std::string::npos && text != "-") {
-        return std::stoll(text);
-      }
-      return text;
-    }
-    default:
-      return nullptr;
-  }
 }
 
 int64_t ProcStatusKiB(pid_t pid, const std::string& field) {
@@ -130,7 +104,7 @@ StatusOr<std::unique_ptr<kube::HttpApiClient>> ConnectToCluster(kube::Metrics* m
 
 StatusOr<Json> YamlFileToJson(const std::string& path) {
   try {
-    return YamlToJson(YAML::LoadFile(path));
+    return kube::YamlToJson(YAML::LoadFile(path));
   } catch (const std::exception& e) {
     return InvalidArgumentError("cannot read " + path + ": " + e.what());
   }
