@@ -6,6 +6,7 @@
 #include <sstream>
 #include <utility>
 
+#include "controller/base/shell_quote.h"
 #include "controller/project/keys.h"
 #include "controller/project/names.h"
 #include "controller/project/resources.h"
@@ -26,19 +27,6 @@ std::string Text(const Json& object, std::initializer_list<const char*> path) {
   if (at->is_number_integer()) return std::to_string(at->get<long long>());
   if (at->is_boolean()) return at->get<bool>() ? "true" : "false";
   return "-";
-}
-
-// Single-quoted for POSIX shells: safe to eval whatever the value holds.
-std::string ShellQuote(const std::string& value) {
-  std::string quoted = "'";
-  for (char c : value) {
-    if (c == '\'') {
-      quoted += "'\\''";
-    } else {
-      quoted += c;
-    }
-  }
-  return quoted + "'";
 }
 
 StatusOr<std::string> SecretValue(const Json& secret, std::string_view key) {

@@ -37,6 +37,7 @@
 #include <nlohmann/json.hpp>
 #include <prometheus/metric_family.h>
 
+#include "controller/base/shell_quote.h"
 #include "controller/base/status.h"
 #include "controller/kube/metrics.h"
 
@@ -59,18 +60,6 @@ struct ApiserverProcess {
     return "";
   }
 };
-
-inline std::string ShellQuote(const std::string& value) {
-  std::string out = "'";
-  for (char c : value) {
-    if (c == '\'') {
-      out += "'\\''";
-    } else {
-      out += c;
-    }
-  }
-  return out + "'";
-}
 
 // Runs `command` with /bin/sh; returns its stdout, or an error with its exit status.
 inline StatusOr<std::string> RunShell(const std::string& command) {
