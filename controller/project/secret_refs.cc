@@ -60,9 +60,10 @@ kube::WatchSpec ReloadSecretsWatch(const SecretRefIndex& refs) {
   spec.transform = kube::ChainTransforms(kube::DefaultTransform(), kube::KeepSecretValues({}));
   spec.mapper = [&refs](const kube::Json& object) {
     std::vector<kube::ObjectKey> keys;
-    const kube::Json& metadata = object.value("metadata", kube::Json::object());
-    for (std::string& project : refs.ProjectsNaming(metadata.value("namespace", std::string()),
-                                                    metadata.value("name", std::string()))) {
+    auto metadata = object.find("metadata");  // no copy: this runs for every event
+    if (metadata == object.end() || !metadata->is_object()) return keys;
+    for (std::string& project : refs.ProjectsNaming(metadata->value("namespace", std::string()),
+                                                    metadata->value("name", std::string()))) {
       keys.push_back({"", std::move(project)});
     }
     return keys;
