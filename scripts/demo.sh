@@ -38,8 +38,8 @@ if [[ ${1:-} == --down ]]; then
 fi
 
 ./scripts/install-deps.sh
-echo "== building the operator (build/)"
-KUBABASE_BUILD_TYPE=RelWithDebInfo KUBABASE_TARGETS=kubabase ./scripts/build.sh build
+echo "== building the operator and its kubectl plugin (build/)"
+KUBABASE_BUILD_TYPE=RelWithDebInfo KUBABASE_TARGETS="kubabase kubectl-kubabase" ./scripts/build.sh build
 ./scripts/cluster-build.sh
 ./scripts/cluster-up.sh
 # shellcheck disable=SC1091
@@ -78,4 +78,5 @@ echo "  (SERVICE_ROLE_KEY is in the same Secret; keep it server-side)"
 echo
 echo "The cluster and the operator keep running. Try:"
 echo "  source $KUBABASE_CLUSTER_DIR/env && \$KUBECTL get proj,ns && \$KUBECTL get all -n $namespace"
+echo "  PATH=\"$root/build/controller/plugin:\$PATH\" \$KUBECTL kubabase status $name   # the kubectl plugin"
 echo "Stop both with: scripts/demo.sh --down"
