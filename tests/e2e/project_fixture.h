@@ -243,6 +243,16 @@ class ProjectE2eTest : public ::testing::Test {
                       });
   }
 
+  // The Events about Project `name` with `reason` (and `type`, when given), as the apiserver lists
+  // them. The operator posts a cluster-scoped Project's Events to --events-namespace, which the
+  // harness sets to "default".
+  StatusOr<Json> ProjectEvents(const std::string& name, const std::string& reason,
+                               const std::string& type = "") {
+    return client_->List(Resource::Events(), "default",
+                         Selecting("", "involvedObject.name=" + name + ",reason=" + reason +
+                                           (type.empty() ? "" : ",type=" + type)));
+  }
+
   // Ready=False with `reason` and a message naming each of `named` (what a user must read there).
   ::testing::AssertionResult WaitForNotReady(const std::string& name, const std::string& reason,
                                              const std::vector<std::string>& named,

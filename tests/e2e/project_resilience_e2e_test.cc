@@ -42,9 +42,7 @@ TEST_F(ProjectE2eTest, ASecondProjectClaimingAHostIsStalledAndTheFirstIsUntouche
 
   // An Event about the second Project says so (cluster-scoped objects' Events go to "default").
   EXPECT_TRUE(Eventually(second, "a HostConflict Event for " + second, 30s, [&](std::string* why) {
-    StatusOr<Json> events = client_->List(
-        Resource::Events(), "default",
-        Selecting("", "involvedObject.name=" + second + ",reason=HostConflict"));
+    StatusOr<Json> events = ProjectEvents(second, "HostConflict");
     if (!events.ok()) {
       *why = events.status().ToString();
       return false;

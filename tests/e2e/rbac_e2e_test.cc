@@ -177,9 +177,7 @@ class RbacE2eTest : public ProjectE2eTest {
                                                int64_t count) {
     return Eventually(name, reason + " Event for " + name + " counted " + std::to_string(count) +
                                 " times", 60s, [&](std::string* why) {
-      StatusOr<Json> events = client_->List(
-          Resource::Events(), "default",
-          Selecting("", "involvedObject.name=" + name + ",reason=" + reason));
+      StatusOr<Json> events = ProjectEvents(name, reason);
       if (!events.ok()) {
         *why = events.status().ToString();
         return false;
@@ -415,9 +413,7 @@ TEST_F(MissingPermissionE2eTest, AMissingPermissionShowsOnTheProjectAndHealsOnce
   ASSERT_TRUE(stalled.ok());
   EXPECT_TRUE(ConditionIs(*stalled, "Stalled", "True")) << Diagnostics(name);
   EXPECT_EQ(StringAt(*stalled, "/status/phase"), "Failed");
-  StatusOr<Json> events = client_->List(
-      Resource::Events(), "default",
-      Selecting("", "involvedObject.name=" + name + ",reason=PermissionDenied,type=Warning"));
+  StatusOr<Json> events = ProjectEvents(name, "PermissionDenied", "Warning");
   ASSERT_TRUE(events.ok()) << events.status().ToString();
   EXPECT_FALSE((*events)["items"].empty()) << "no PermissionDenied Warning Event";
 
