@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "controller/kube/json_fields.h"
+
 namespace kubabase::kube {
 namespace {
 
@@ -45,11 +47,6 @@ Status Build(int http_status, std::string reason, std::string message,
   return status;
 }
 
-std::string StringField(const Json& object, const char* key) {
-  auto it = object.find(key);
-  if (it == object.end() || !it->is_string()) return {};
-  return it->get<std::string>();
-}
 
 }  // namespace
 
@@ -72,8 +69,8 @@ Status StatusFromApiStatus(const Json& api_status, std::string_view what) {
   if (api_status.is_object()) {
     auto it = api_status.find("code");
     if (it != api_status.end() && it->is_number_integer()) code = it->get<int>();
-    reason = StringField(api_status, "reason");
-    message = StringField(api_status, "message");
+    reason = StringAt(api_status, {"reason"});
+    message = StringAt(api_status, {"message"});
   }
   if (message.empty()) {
     message = reason.empty() ? fmt::format("HTTP {}", code) : fmt::format("HTTP {} {}", code, reason);
@@ -96,9 +93,9 @@ Status StatusFromResponse(int http_status, std::string_view body, std::string_vi
   std::string reason;
   std::string message;
   Json parsed = Json::parse(body, /*cb=*/nullptr, /*allow_exceptions=*/false);
-  if (parsed.is_object() && StringField(parsed, "kind") == "Status") {
-    reason = StringField(parsed, "reason");
-    message = StringField(parsed, "message");
+  if (parsed.is_object() && StringAt(parsed, {"kind"}) == "Status") {
+    reason = StringAt(parsed, {"reason"});
+    message = StringAt(parsed, {"message"});
   }
   if (message.empty()) {
     std::string_view quoted = body.substr(0, kMaxQuotedBody);

@@ -3,6 +3,8 @@
 #include <exception>
 #include <utility>
 
+#include "controller/kube/json_fields.h"
+
 namespace kubabase::kube {
 
 namespace {
@@ -19,11 +21,6 @@ const Json& ObjectAt(const Json& object, const char* field) {
   return it != object.end() && it->is_object() ? *it : EmptyObject();
 }
 
-std::string StringAt(const Json& object, const char* field) {
-  if (!object.is_object()) return "";
-  auto it = object.find(field);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : "";
-}
 
 // Errors no retry can cure; retrying them at 5 ms, 10 ms, ... only burns API requests.
 bool NeedsAHuman(const Status& status) {
@@ -48,9 +45,9 @@ std::string Millis(Clock::Duration d) {
 Mapper MapToSelf() {
   return [](const Json& object) -> std::vector<ObjectKey> {
     const Json& metadata = ObjectAt(object, "metadata");
-    std::string name = StringAt(metadata, "name");
+    std::string name = StringAt(metadata, {"name"});
     if (name.empty()) return {};
-    return {ObjectKey{StringAt(metadata, "namespace"), std::move(name)}};
+    return {ObjectKey{StringAt(metadata, {"namespace"}), std::move(name)}};
   };
 }
 
@@ -60,10 +57,10 @@ Mapper MapToOwner(std::string kind, bool owner_cluster_scoped) {
     const Json& metadata = ObjectAt(object, "metadata");
     auto owners = metadata.find("ownerReferences");
     if (owners == metadata.end() || !owners->is_array()) return keys;
-    const std::string ns = owner_cluster_scoped ? "" : StringAt(metadata, "namespace");
+    const std::string ns = owner_cluster_scoped ? "" : StringAt(metadata, {"namespace"});
     for (const Json& owner : *owners) {
-      if (!owner.is_object() || StringAt(owner, "kind") != kind) continue;
-      std::string name = StringAt(owner, "name");
+      if (!owner.is_object() || StringAt(owner, {"kind"}) != kind) continue;
+      std::string name = StringAt(owner, {"name"});
       if (!name.empty()) keys.push_back({ns, std::move(name)});
     }
     return keys;
@@ -73,7 +70,7 @@ Mapper MapToOwner(std::string kind, bool owner_cluster_scoped) {
 Mapper MapByLabel(std::string label_key) {
   return [label_key = std::move(label_key)](const Json& object) -> std::vector<ObjectKey> {
     const Json& labels = ObjectAt(ObjectAt(object, "metadata"), "labels");
-    std::string value = StringAt(labels, label_key.c_str());
+    std::string value = StringAt(labels, {label_key});
     if (value.empty()) return {};
     return {ObjectKey{"", std::move(value)}};
   };

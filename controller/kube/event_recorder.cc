@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "controller/base/time_format.h"
+#include "controller/kube/json_fields.h"
 #include "controller/kube/logging.h"
 
 namespace kubabase::kube {
@@ -17,28 +19,7 @@ constexpr size_t kMaxReasonBytes = 128;     // apiserver: reason and action
 constexpr size_t kMaxInstanceBytes = 128;   // apiserver: reportingInstance
 constexpr size_t kMaxEventNameBytes = 253;  // a DNS subdomain
 
-std::string FormatTime(Clock::WallTime t, bool micros) {
-  const auto since_epoch = duration_cast<std::chrono::microseconds>(t.time_since_epoch());
-  const auto secs = duration_cast<std::chrono::seconds>(since_epoch);
-  std::time_t tt = static_cast<std::time_t>(secs.count());
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[96];
-  if (micros) {
-    std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900,
-                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                  static_cast<int>((since_epoch - secs).count()));
-  } else {
-    std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
-                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-  }
-  return buf;
-}
 
-std::string StringAt(const Json& object, const char* key) {
-  auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
 
 std::string HostName() {
   char host[256] = {};
@@ -85,14 +66,14 @@ std::string TruncateUtf8(std::string_view text, size_t max_bytes) {
 ObjectReference ObjectReference::FromObject(const Json& object) {
   ObjectReference ref;
   if (!object.is_object()) return ref;
-  ref.api_version = StringAt(object, "apiVersion");
-  ref.kind = StringAt(object, "kind");
+  ref.api_version = StringAt(object, {"apiVersion"});
+  ref.kind = StringAt(object, {"kind"});
   auto metadata = object.find("metadata");
   if (metadata != object.end() && metadata->is_object()) {
-    ref.namespace_ = StringAt(*metadata, "namespace");
-    ref.name = StringAt(*metadata, "name");
-    ref.uid = StringAt(*metadata, "uid");
-    ref.resource_version = StringAt(*metadata, "resourceVersion");
+    ref.namespace_ = StringAt(*metadata, {"namespace"});
+    ref.name = StringAt(*metadata, {"name"});
+    ref.uid = StringAt(*metadata, {"uid"});
+    ref.resource_version = StringAt(*metadata, {"resourceVersion"});
   }
   return ref;
 }
@@ -230,7 +211,7 @@ void EventRecorder::Post(const Pending& event) {
   if (it != posted_.end() && event.seen - it->second.last_seen < options_.dedup_window) {
     Posted& previous = it->second;
     const Json patch = {{"count", previous.count + 1},
-                        {"lastTimestamp", FormatTime(event.seen_wall, false)}};
+                        {"lastTimestamp", Rfc3339(event.seen_wall)}};
     StatusOr<Json> patched = client_.MergePatch(Resource::Events(), previous.ns, previous.name, patch);
     if (patched.ok()) {
       previous.count += 1;
@@ -291,7 +272,7 @@ Json EventRecorder::NewEvent(const Pending& event, const std::string& ns) {
   if (!event.object.resource_version.empty()) {
     involved["resourceVersion"] = event.object.resource_version;
   }
-  const std::string time = FormatTime(event.seen_wall, false);
+  const std::string time = Rfc3339(event.seen_wall);
   return Json{{"apiVersion", "v1"},
               {"kind", "Event"},
               {"metadata", {{"name", base + suffix}, {"namespace", ns}}},
@@ -305,7 +286,7 @@ Json EventRecorder::NewEvent(const Pending& event, const std::string& ns) {
               {"reportingInstance", options_.reporting_instance},
               {"firstTimestamp", time},
               {"lastTimestamp", time},
-              {"eventTime", FormatTime(event.seen_wall, true)},
+              {"eventTime", Rfc3339(event.seen_wall, TimePrecision::kMicros)},
               {"count", 1}};
 }
 

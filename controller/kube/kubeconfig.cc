@@ -18,6 +18,8 @@
 #include <openssl/x509.h>
 #include <yaml-cpp/yaml.h>
 
+#include "controller/base/base64.h"
+
 namespace kubabase::kube {
 namespace {
 
@@ -185,32 +187,17 @@ std::string ServerFromHostPort(const std::string& host, const std::string& port)
 namespace internal {
 
 std::optional<std::string> Base64Decode(std::string_view text) {
-  static constexpr std::string_view kAlphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  uint32_t accumulator = 0;
-  int bits = 0;
-  int padding = 0;
+  // kubeconfigs in the wild wrap long values and drop padding; normalise, then decode strictly.
+  std::string compact;
   for (char c : text) {
-    if (c == ' ' || c == '\n' || c == '\r' || c == '\t') continue;
-    if (c == '=') {
-      ++padding;
-      continue;
-    }
-    if (padding > 0) return std::nullopt;  // data after padding
-    size_t value = kAlphabet.find(c);
-    if (value == std::string_view::npos) return std::nullopt;
-    accumulator = (accumulator << 6) | static_cast<uint32_t>(value);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((accumulator >> bits) & 0xFF));
-    }
+    if (c != ' ' && c != '\n' && c != '\r' && c != '\t') compact.push_back(c);
   }
-  if (padding > 2) return std::nullopt;
-  // 6 leftover bits can never form a valid encoding (one character alone).
-  if (bits >= 6) return std::nullopt;
-  return out;
+  if (compact.size() % 4 != 0 && compact.find('=') == std::string::npos) {
+    compact.append((4 - compact.size() % 4) % 4, '=');
+  }
+  StatusOr<std::string> decoded = kubabase::Base64Decode(compact);
+  if (!decoded.ok()) return std::nullopt;
+  return *decoded;
 }
 
 Status CheckCertificatesPem(std::string_view pem, std::string_view what) {

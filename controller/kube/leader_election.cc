@@ -7,6 +7,7 @@
 
 #include <openssl/rand.h>
 
+#include "controller/base/time_format.h"
 #include "controller/kube/logging.h"
 
 namespace kubabase::kube {
@@ -16,20 +17,6 @@ using std::chrono::duration_cast;
 using std::chrono::microseconds;
 using std::chrono::seconds;
 
-// metav1.MicroTime: 2026-11-28T09:05:43.123456Z
-std::string FormatMicroTime(Clock::WallTime t) {
-  const auto since_epoch = duration_cast<microseconds>(t.time_since_epoch());
-  const auto secs = duration_cast<seconds>(since_epoch);
-  const auto micros = (since_epoch - secs).count();
-  std::time_t tt = static_cast<std::time_t>(secs.count());
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[96];
-  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(micros));
-  return buf;
-}
 
 std::string StringField(const Json& object, const char* key) {
   auto it = object.find(key);
@@ -161,7 +148,7 @@ void LeaderElector::SetObserved(const Record& record) {
 
 bool LeaderElector::TryAcquireOrRenew() {
   const Clock::TimePoint now = clock_.Now();
-  const std::string wall = FormatMicroTime(clock_.WallNow());
+  const std::string wall = Rfc3339(clock_.WallNow(), TimePrecision::kMicros);
   Record desired{.holder_identity = options_.identity,
                  .lease_duration_seconds = duration_cast<seconds>(options_.lease_duration).count(),
                  .acquire_time = wall,
@@ -345,7 +332,7 @@ bool LeaderElector::Release() {
       SetObserved(current);
       return true;
     }
-    const std::string wall = FormatMicroTime(clock_.WallNow());
+    const std::string wall = Rfc3339(clock_.WallNow(), TimePrecision::kMicros);
     Record released{.holder_identity = "",
                     .lease_duration_seconds = 1,
                     .acquire_time = wall,

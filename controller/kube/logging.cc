@@ -8,6 +8,8 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "controller/base/time_format.h"
+
 namespace kubabase::kube {
 namespace {
 
@@ -37,16 +39,8 @@ void Append(spdlog::memory_buf_t& dest, std::string_view s) { dest.append(s.data
 
 // 2026-11-28T09:05:43.123Z
 void AppendTimestamp(spdlog::memory_buf_t& dest, spdlog::log_clock::time_point tp) {
-  const auto since_epoch = tp.time_since_epoch();
-  const auto secs = std::chrono::duration_cast<std::chrono::seconds>(since_epoch);
-  const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(since_epoch - secs).count();
-  std::time_t t = static_cast<std::time_t>(secs.count());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[96];
-  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(millis));
-  Append(dest, buf);
+  Append(dest, Rfc3339(std::chrono::time_point_cast<std::chrono::system_clock::duration>(tp),
+                       TimePrecision::kMillis));
 }
 
 bool NeedsQuotes(std::string_view value) {

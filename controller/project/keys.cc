@@ -14,59 +14,8 @@
 namespace kubabase::project {
 namespace {
 
-constexpr char kStdAlphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 constexpr char kUrlAlphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-std::string Encode(std::string_view bytes, const char* alphabet, bool pad) {
-  std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 3 <= bytes.size(); i += 3) {
-    uint32_t n = (static_cast<uint8_t>(bytes[i]) << 16) |
-                 (static_cast<uint8_t>(bytes[i + 1]) << 8) | static_cast<uint8_t>(bytes[i + 2]);
-    out.push_back(alphabet[(n >> 18) & 63]);
-    out.push_back(alphabet[(n >> 12) & 63]);
-    out.push_back(alphabet[(n >> 6) & 63]);
-    out.push_back(alphabet[n & 63]);
-  }
-  size_t rest = bytes.size() - i;
-  if (rest > 0) {
-    uint32_t n = static_cast<uint8_t>(bytes[i]) << 16;
-    if (rest == 2) n |= static_cast<uint8_t>(bytes[i + 1]) << 8;
-    out.push_back(alphabet[(n >> 18) & 63]);
-    out.push_back(alphabet[(n >> 12) & 63]);
-    if (rest == 2) out.push_back(alphabet[(n >> 6) & 63]);
-    if (pad) out.append(rest == 1 ? "==" : "=");
-  }
-  return out;
-}
-
-// Decodes unpadded text in `alphabet`; nullopt on a foreign character or an impossible length.
-std::optional<std::string> Decode(std::string_view text, const char* alphabet) {
-  std::array<int, 256> value;
-  value.fill(-1);
-  for (int i = 0; i < 64; ++i) value[static_cast<uint8_t>(alphabet[i])] = i;
-  if (text.size() % 4 == 1) return std::nullopt;
-  std::string out;
-  out.reserve(text.size() * 3 / 4);
-  uint32_t buffer = 0;
-  int bits = 0;
-  for (char c : text) {
-    int v = value[static_cast<uint8_t>(c)];
-    if (v < 0) return std::nullopt;
-    buffer = (buffer << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((buffer >> bits) & 0xff));
-    }
-  }
-  // Leftover bits must be zero, or two encodings would decode to the same bytes.
-  if ((buffer & ((1u << bits) - 1)) != 0) return std::nullopt;
-  return out;
-}
 
 std::string RawHmacSha256(std::string_view input, std::string_view key) {
   unsigned char digest[EVP_MAX_MD_SIZE];
@@ -99,25 +48,6 @@ StatusOr<std::string> RandomSecret(RandomSource& random, size_t length) {
   // 256 is a multiple of 64, so taking 6 bits of each byte is uniform over the alphabet.
   for (uint8_t b : bytes) out.push_back(kUrlAlphabet[b & 63]);
   return out;
-}
-
-std::string Base64UrlEncode(std::string_view bytes) { return Encode(bytes, kUrlAlphabet, false); }
-
-StatusOr<std::string> Base64UrlDecode(std::string_view text) {
-  std::optional<std::string> out = Decode(text, kUrlAlphabet);
-  if (!out) return InvalidArgumentError("not unpadded base64url");
-  return *out;
-}
-
-std::string Base64Encode(std::string_view bytes) { return Encode(bytes, kStdAlphabet, true); }
-
-StatusOr<std::string> Base64Decode(std::string_view text) {
-  if (text.size() % 4 != 0) return InvalidArgumentError("not padded base64");
-  size_t padding = 0;
-  while (padding < 2 && padding < text.size() && text[text.size() - 1 - padding] == '=') ++padding;
-  std::optional<std::string> out = Decode(text.substr(0, text.size() - padding), kStdAlphabet);
-  if (!out) return InvalidArgumentError("not padded base64");
-  return *out;
 }
 
 std::string Hs256Signature(std::string_view signing_input, std::string_view key) {

@@ -19,6 +19,7 @@
 #include <string>
 #include <string_view>
 
+#include "controller/base/base64.h"
 #include "controller/base/status.h"
 #include "controller/kube/resource.h"
 #include "controller/project/defaults.h"
@@ -51,11 +52,11 @@ inline constexpr std::chrono::seconds kApiKeyLifetime{10LL * 365 * 24 * 3600};
 // safe in a postgres:// URI without escaping. Internal if the source fails.
 StatusOr<std::string> RandomSecret(RandomSource& random, size_t length);
 
-// base64url without padding (RFC 7515 section 2), and standard base64 with padding (Secret data).
-std::string Base64UrlEncode(std::string_view bytes);
-StatusOr<std::string> Base64UrlDecode(std::string_view text);  // rejects padding and '+', '/'
-std::string Base64Encode(std::string_view bytes);
-StatusOr<std::string> Base64Decode(std::string_view text);
+// base64 and base64url (controller/base/base64.h), re-exported for the key code and its callers.
+using kubabase::Base64Decode;
+using kubabase::Base64Encode;
+using kubabase::Base64UrlDecode;
+using kubabase::Base64UrlEncode;
 
 // The base64url HMAC-SHA256 of `signing_input` under `key` (the JWS signature of RFC 7515).
 std::string Hs256Signature(std::string_view signing_input, std::string_view key);
