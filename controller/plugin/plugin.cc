@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "controller/base/shell_quote.h"
+#include "controller/project/components/component.h"
 #include "controller/project/keys.h"
 #include "controller/project/names.h"
 #include "controller/project/resources.h"
@@ -157,8 +158,13 @@ std::string FormatStatus(const Json& project) {
                      Text(project, {"metadata", "name"}));
 
   out << "\nEndpoints:\n";
-  for (const char* name : {"api", "rest", "auth", "storage"}) {
-    out << fmt::format("  {:<9}{}\n", name, Text(status, {"endpoints", name}));
+  // The project URL, then each component with a public route (components/), in registry order.
+  std::vector<std::string> endpoints = {"api"};
+  for (const project::ComponentDef* def : project::Components()) {
+    if (!def->routes.empty()) endpoints.emplace_back(def->key);
+  }
+  for (const std::string& name : endpoints) {
+    out << fmt::format("  {:<9}{}\n", name, Text(status, {"endpoints", name.c_str()}));
   }
 
   out << "\nComponents:\n";

@@ -9,6 +9,7 @@
 // The default image tags live here and nowhere else. Plain value type.
 #pragma once
 
+#include <map>
 #include <string>
 
 namespace kubabase::project {
@@ -27,6 +28,9 @@ struct Images {
   // Runs the bootstrap Job: needs psql and sh. Empty means "the database's image" (the spec's
   // database.image if set, else `postgres`), so client and server versions match.
   std::string bootstrap;
+  // --image-<key> of the components that declare a default_image (components/component.h), by
+  // component key; absent or "" means the component's own default.
+  std::map<std::string, std::string> components;
 };
 
 struct Defaults {

@@ -1,84 +1,131 @@
 #include "controller/project/derive_status.h"
 
-#include <ctime>
+#include <algorithm>
 
+#include "controller/kube/json_fields.h"
+#include "controller/kube/readiness.h"
 #include "controller/project/names.h"
 
 namespace kubabase::project {
 namespace {
 
+using kube::IntAt;
 using kube::Json;
 
-int64_t IntAt(const Json& object, std::initializer_list<const char*> path, int64_t fallback) {
-  const Json* at = &object;
-  for (const char* key : path) {
-    if (!at->is_object()) return fallback;
-    auto it = at->find(key);
-    if (it == at->end()) return fallback;
-    at = &*it;
-  }
-  return at->is_number_integer() || at->is_number_unsigned() ? at->get<int64_t>() : fallback;
-}
-
 std::string FirstImage(const Json& workload) {
-  try {
-    const Json& containers = workload.at("spec").at("template").at("spec").at("containers");
-    if (containers.is_array() && !containers.empty()) {
-      return containers[0].value("image", std::string());
-    }
-  } catch (const std::exception&) {
-  }
-  return "";
+  const Json* containers = kube::At(workload, {"spec", "template", "spec", "containers"});
+  if (containers == nullptr || !containers->is_array() || containers->empty()) return "";
+  return kube::StringAt((*containers)[0], {"image"});
 }
 
-std::string ImageOr(const std::string& spec_image, const std::string& fallback) {
-  return spec_image.empty() ? fallback : spec_image;
-}
-
-// One component's readiness, as a condition plus its status entry.
+// One condition's state.
 struct Readiness {
   bool ready = false;
   std::string reason;
   std::string message;
 };
 
-Readiness WorkloadReadiness(const kube::ObjectPtr& workload, std::string_view what) {
-  if (workload == nullptr) return {false, "Creating", std::string(what) + " not created yet"};
-  if (WorkloadReady(*workload)) return {true, "Ready", std::string(what) + " is ready"};
-  int64_t want = IntAt(*workload, {"spec", "replicas"}, 1);
+Readiness WorkloadReadiness(const kube::ObjectPtr& workload, const std::string& what,
+                            int32_t desired) {
+  if (workload == nullptr) return {false, "Creating", what + " not created yet"};
+  const int64_t want = IntAt(*workload, {"spec", "replicas"}, 1);
+  // Our apply has not reached the cache yet (a pause, a replica change): not there yet.
+  if (want != desired) {
+    return {false, "RollingOut", what + ": scaling to " + std::to_string(desired) + " replicas"};
+  }
+  if (kube::WorkloadReady(*workload)) return {true, "Ready", what + " is ready"};
   int64_t ready = IntAt(*workload, {"status", "readyReplicas"}, 0);
   return {false, "RollingOut",
-          std::string(what) + ": " + std::to_string(ready) + "/" + std::to_string(want) +
-              " replicas ready"};
+          what + ": " + std::to_string(ready) + "/" + std::to_string(want) + " replicas ready"};
 }
 
-void SetCondition(ProjectStatus& next, const ProjectStatus& current, std::string type,
-                  bool ok, std::string reason, std::string message, int64_t generation,
-                  const std::string& now) {
-  Condition c;
-  c.type = std::move(type);
-  c.status = ok ? "True" : "False";
-  c.reason = std::move(reason);
-  c.message = std::move(message);
-  c.observed_generation = generation;
-  const Condition* before = FindCondition(current, c.type);
-  c.last_transition_time =
-      before != nullptr && before->status == c.status && !before->last_transition_time.empty()
-          ? before->last_transition_time
-          : now;
-  next.conditions.push_back(std::move(c));
+// The database also needs its bootstrap Job; a failed one is a Problem.
+Readiness WithBootstrap(Readiness db, const StatusInputs& in, const std::string& ns,
+                        std::optional<Problem>& problem) {
+  if (!db.ready || in.bootstrap_job_name.empty()) return db;
+  const std::string& job = in.bootstrap_job_name;
+  bool failed = false;
+  if (in.children.bootstrap_job == nullptr) {
+    return {false, "Bootstrapping", "Job " + job + " not created yet"};
+  }
+  if (kube::JobComplete(*in.children.bootstrap_job, &failed)) return db;
+  if (failed && !problem) {
+    problem = Problem{"BootstrapFailed", "the database bootstrap Job " + job + " failed; see " +
+                                             "`kubectl logs -n " + ns + " job/" + job +
+                                             "`, fix the cause, then delete the Job to run it "
+                                             "again"};
+  }
+  return {false, failed ? "BootstrapFailed" : "Bootstrapping",
+          "Job " + job + (failed ? " failed" : " running")};
+}
+
+Readiness RoutingReadiness(const StatusInputs& in, bool wants_routes) {
+  if (!wants_routes) return {true, "NoRoutes", "every component is disabled"};
+  if (in.children.ingresses.empty()) return {false, "Creating", "Ingress not created yet"};
+  std::string address;
+  for (const kube::ObjectPtr& ingress : in.children.ingresses) {
+    const Json* lb = kube::At(*ingress, {"status", "loadBalancer", "ingress"});
+    if (lb != nullptr && lb->is_array() && !lb->empty()) {
+      address = kube::StringAt((*lb)[0], {"ip"});
+      if (address.empty()) address = kube::StringAt((*lb)[0], {"hostname"});
+    }
+    if (!address.empty()) break;
+  }
+  const std::string host = Host(in.project, in.defaults);
+  return address.empty()
+             ? Readiness{true, "IngressCreated", "serving " + host + "; no address assigned yet"}
+             : Readiness{true, "AddressAssigned", "serving " + host + " at " + address};
+}
+
+class Conditions {
+ public:
+  Conditions(ProjectStatus& next, const ProjectStatus& current, int64_t generation,
+             std::string now)
+      : next_(next), current_(current), generation_(generation), now_(std::move(now)) {}
+
+  void Set(std::string_view type, const Readiness& r) {
+    Condition c;
+    c.type = std::string(type);
+    c.status = r.ready ? "True" : "False";
+    c.reason = r.reason;
+    c.message = r.message;
+    c.observed_generation = generation_;
+    // Kept while the status is unchanged, so a resync writes nothing.
+    const Condition* before = FindCondition(current_, c.type);
+    c.last_transition_time =
+        before != nullptr && before->status == c.status && !before->last_transition_time.empty()
+            ? before->last_transition_time
+            : now_;
+    next_.conditions.push_back(std::move(c));
+  }
+
+ private:
+  ProjectStatus& next_;
+  const ProjectStatus& current_;
+  const int64_t generation_;
+  const std::string now_;
+};
+
+Phase PhaseOf(const StatusInputs& in, const std::optional<Problem>& problem, bool ready) {
+  const Project& project = in.project;
+  const ProjectStatus& current = project.status;
+  if (project.deleting) return Phase::kDeleting;
+  if (problem) return Phase::kFailed;
+  if (project.spec.paused && ready) return Phase::kPaused;
+  if (in.children.namespace_object == nullptr) {
+    // A namespace that could not be written yet is still being provisioned, not waiting.
+    return in.retrying ? Phase::kProvisioning : Phase::kPending;
+  }
+  if (ready) return Phase::kReady;
+  if (project.spec.paused) return Phase::kProvisioning;  // still scaling down
+  if ((current.phase == Phase::kReady || current.phase == Phase::kDegraded) &&
+      current.observed_generation == project.generation) {
+    return Phase::kDegraded;  // it was ready at this very spec: something broke
+  }
+  return Phase::kProvisioning;
 }
 
 }  // namespace
-
-std::string Rfc3339(Clock::WallTime time) {
-  std::time_t seconds = std::chrono::system_clock::to_time_t(time);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char buffer[32];
-  std::strftime(buffer, sizeof(buffer), "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return buffer;
-}
 
 const Condition* FindCondition(const ProjectStatus& status, std::string_view type) {
   for (const Condition& c : status.conditions) {
@@ -87,178 +134,82 @@ const Condition* FindCondition(const ProjectStatus& status, std::string_view typ
   return nullptr;
 }
 
-bool WorkloadReady(const Json& workload) {
-  const int64_t generation = IntAt(workload, {"metadata", "generation"}, 0);
-  const int64_t observed = IntAt(workload, {"status", "observedGeneration"}, 0);
-  if (observed < generation) return false;  // the controller has not seen the latest spec
-  const int64_t want = IntAt(workload, {"spec", "replicas"}, 1);
-  const int64_t ready = IntAt(workload, {"status", "readyReplicas"}, 0);
-  const int64_t updated = IntAt(workload, {"status", "updatedReplicas"}, 0);
-  const int64_t total = IntAt(workload, {"status", "replicas"}, 0);
-  if (want == 0) return total == 0;
-  // total > want: old pods of a rollout are still terminating.
-  return ready >= want && updated >= want && total <= want;
-}
-
-bool JobComplete(const Json& job, bool* failed) {
-  *failed = false;
-  bool complete = false;
-  const Json* conditions = nullptr;
-  if (job.contains("status") && job["status"].is_object() && job["status"].contains("conditions")) {
-    conditions = &job["status"]["conditions"];
-  }
-  if (conditions == nullptr || !conditions->is_array()) return false;
-  for (const Json& c : *conditions) {
-    if (!c.is_object() || c.value("status", std::string()) != "True") continue;
-    const std::string type = c.value("type", std::string());
-    if (type == "Complete") complete = true;
-    if (type == "Failed") *failed = true;
-  }
-  return complete;
-}
-
 ProjectStatus DeriveStatus(const StatusInputs& in) {
   const Project& project = in.project;
   const ProjectSpec& spec = project.spec;
-  const ProjectStatus& current = project.status;
-  const int64_t generation = project.generation;
-  const std::string now = Rfc3339(in.now);
-  const ObservedChildren& children = in.children;
+  const std::vector<ComponentPlan> plans =
+      in.components ? *in.components : PlanComponents(project, in.defaults);
 
   ProjectStatus next;
-  next.observed_generation = generation;
+  next.observed_generation = project.generation;
   next.namespace_ = names::Namespace(in.defaults, project.name);
   next.keys_secret = {next.namespace_, std::string(names::kApiKeysSecret)};
   const std::string api = ApiUrl(project, in.defaults);
-  next.endpoints.api = api;
-  if (spec.rest.enabled) next.endpoints.rest = api + "/rest/v1";
-  if (spec.auth.enabled) next.endpoints.auth = api + "/auth/v1";
-  if (spec.storage.enabled) next.endpoints.storage = api + "/storage/v1";
+  next.endpoints["api"] = api;
 
-  auto component = [&](const kube::ObjectPtr& workload, int32_t replicas,
-                       const std::string& image) {
-    ComponentStatus cs;
-    cs.desired = spec.paused ? 0 : replicas;
+  // One readiness per component, in registry order; a disabled one is ready by definition.
+  std::optional<Problem> problem = in.problem;
+  std::vector<std::pair<std::string_view, Readiness>> parts;
+  bool wants_routes = false;
+  for (const ComponentDef* def : Components()) {
+    auto plan = std::find_if(plans.begin(), plans.end(),
+                             [def](const ComponentPlan& p) { return p.def == def; });
+    const bool enabled = plan != plans.end();
+    if (enabled && !def->routes.empty()) {
+      wants_routes = true;
+      next.endpoints[std::string(def->key)] = api + std::string(def->routes.front().prefix);
+    }
+    if (def->workload_resource == nullptr) {
+      parts.emplace_back(def->condition, RoutingReadiness(in, wants_routes));
+      continue;
+    }
+    const std::string what = def->workload_resource->kind + " " + std::string(def->workload);
+    if (!enabled) {
+      parts.emplace_back(def->condition, Readiness{true, "Disabled", what + " is disabled"});
+      continue;
+    }
+    auto observed = in.children.workloads.find(std::string(def->key));
+    const kube::ObjectPtr workload =
+        observed == in.children.workloads.end() ? nullptr : observed->second;
+    ComponentStatus& cs = next.components[std::string(def->key)];
+    cs.desired = plan->replicas;
     cs.ready = workload ? static_cast<int32_t>(IntAt(*workload, {"status", "readyReplicas"}, 0))
                         : 0;
-    std::string observed_image = workload ? FirstImage(*workload) : "";
-    cs.image = observed_image.empty() ? image : observed_image;
-    return cs;
-  };
-  const Images& images = in.defaults.images;
-  next.components["database"] =
-      component(children.database, 1, ImageOr(spec.database.image, images.postgres));
-  if (spec.rest.enabled) {
-    next.components["rest"] =
-        component(children.rest, spec.rest.replicas, ImageOr(spec.rest.image, images.postgrest));
-  }
-  if (spec.auth.enabled) {
-    next.components["auth"] =
-        component(children.auth, spec.auth.replicas, ImageOr(spec.auth.image, images.gotrue));
-  }
-  if (spec.storage.enabled) {
-    next.components["storage"] = component(children.storage, spec.storage.replicas,
-                                           ImageOr(spec.storage.image, images.storage));
-  }
-
-  // Database: the StatefulSet, then the bootstrap that makes it usable by the services.
-  Readiness db = WorkloadReadiness(children.database, "StatefulSet db");
-  std::optional<Problem> problem = in.problem;
-  if (db.ready && !in.bootstrap_job_name.empty()) {
-    bool failed = false;
-    if (children.bootstrap_job == nullptr) {
-      db = {false, "Bootstrapping", "Job " + in.bootstrap_job_name + " not created yet"};
-    } else if (!JobComplete(*children.bootstrap_job, &failed)) {
-      db = {false, failed ? "BootstrapFailed" : "Bootstrapping",
-            "Job " + in.bootstrap_job_name + (failed ? " failed" : " running")};
-      if (failed && !problem) {
-        problem = Problem{"BootstrapFailed",
-                          "the database bootstrap Job " + in.bootstrap_job_name +
-                              " failed; see `kubectl logs -n " + next.namespace_ + " job/" +
-                              in.bootstrap_job_name + "`, fix the cause, then delete the Job to "
-                              "run it again"};
-      }
-    }
-  }
-  auto optional_component = [&](bool enabled, const kube::ObjectPtr& workload,
-                                 std::string_view what) {
-    if (!enabled) return Readiness{true, "Disabled", std::string(what) + " is disabled"};
-    return WorkloadReadiness(workload, what);
-  };
-  Readiness rest = optional_component(spec.rest.enabled, children.rest, "Deployment rest");
-  Readiness auth = optional_component(spec.auth.enabled, children.auth, "Deployment auth");
-  Readiness storage =
-      optional_component(spec.storage.enabled, children.storage, "Deployment storage");
-
-  Readiness routed;
-  const bool wants_ingress = spec.rest.enabled || spec.auth.enabled || spec.storage.enabled;
-  if (!wants_ingress) {
-    routed = {true, "NoRoutes", "every component is disabled"};
-  } else if (children.ingresses.empty()) {
-    routed = {false, "Creating", "Ingress not created yet"};
-  } else {
-    std::string address;
-    for (const kube::ObjectPtr& ingress : children.ingresses) {
-      try {
-        const Json& lb = ingress->at("status").at("loadBalancer").at("ingress");
-        if (lb.is_array() && !lb.empty()) {
-          address = lb[0].value("ip", lb[0].value("hostname", std::string()));
-        }
-      } catch (const std::exception&) {
-      }
-      if (!address.empty()) break;
-    }
-    routed = address.empty()
-                 ? Readiness{true, "IngressCreated",
-                             "serving " + Host(project, in.defaults) + "; no address assigned yet"}
-                 : Readiness{true, "AddressAssigned",
-                             "serving " + Host(project, in.defaults) + " at " + address};
+    const std::string observed_image = workload ? FirstImage(*workload) : "";
+    cs.image = observed_image.empty() ? plan->image : observed_image;
+    Readiness r = WorkloadReadiness(workload, what, plan->replicas);
+    if (def->waits_for_bootstrap) r = WithBootstrap(r, in, next.namespace_, problem);
+    parts.emplace_back(def->condition, r);
   }
 
   // Ready: everything, in dependency order so the message names the first thing to look at.
   Readiness ready{true, "AllComponentsReady", "every component is ready"};
-  for (const Readiness* part : {&db, &rest, &auth, &storage, &routed}) {
-    if (!part->ready) {
-      ready = {false, part->reason, part->message};
+  for (const auto& [type, part] : parts) {
+    if (!part.ready) {
+      ready = {false, part.reason, part.message};
       break;
     }
   }
-  if (spec.paused) ready = {false, "Paused", "spec.paused is true: every workload is scaled to 0"};
+  if (!ready.ready && in.retrying) ready = {false, in.retrying->reason, in.retrying->message};
+  // Paused is a declared state: reached (Ready, so kstatus and Flux call it Current) once every
+  // workload is at 0; on the way there it is in progress.
+  if (spec.paused) {
+    ready = ready.ready ? Readiness{true, "Paused", "spec.paused is true: every workload is scaled to 0"}
+                        : Readiness{false, "Pausing", "scaling every workload to 0: " + ready.message};
+  }
   if (problem) ready = {false, problem->reason, problem->message};
   if (project.deleting) ready = {false, "Deleting", "the Project is being deleted"};
 
-  SetCondition(next, current, "Ready", ready.ready, ready.reason, ready.message, generation, now);
-  const bool reconciling = !ready.ready && !problem && !spec.paused && !project.deleting;
-  SetCondition(next, current, "Reconciling", reconciling,
-               reconciling ? ready.reason : "Reconciled",
-               reconciling ? ready.message : "nothing in progress", generation, now);
-  SetCondition(next, current, "Stalled", problem.has_value(),
-               problem ? problem->reason : "NotStalled", problem ? problem->message : "no problem",
-               generation, now);
-  SetCondition(next, current, "DatabaseReady", db.ready, db.reason, db.message, generation, now);
-  SetCondition(next, current, "RestReady", rest.ready, rest.reason, rest.message, generation, now);
-  SetCondition(next, current, "AuthReady", auth.ready, auth.reason, auth.message, generation, now);
-  SetCondition(next, current, "StorageReady", storage.ready, storage.reason, storage.message,
-               generation, now);
-  SetCondition(next, current, "Routed", routed.ready, routed.reason, routed.message, generation,
-               now);
-
-  if (project.deleting) {
-    next.phase = Phase::kDeleting;
-  } else if (problem) {
-    next.phase = Phase::kFailed;
-  } else if (spec.paused) {
-    next.phase = Phase::kPaused;
-  } else if (children.namespace_object == nullptr) {
-    next.phase = Phase::kPending;
-  } else if (ready.ready) {
-    next.phase = Phase::kReady;
-  } else if ((current.phase == Phase::kReady || current.phase == Phase::kDegraded) &&
-             current.observed_generation == generation) {
-    next.phase = Phase::kDegraded;  // it was ready at this very spec: something broke
-  } else {
-    next.phase = Phase::kProvisioning;
-  }
+  Conditions conditions(next, project.status, project.generation, Rfc3339(in.now));
+  conditions.Set("Ready", ready);
+  const bool reconciling = !ready.ready && !problem && !project.deleting;
+  conditions.Set("Reconciling", reconciling
+                                    ? Readiness{true, ready.reason, ready.message}
+                                    : Readiness{false, "Reconciled", "nothing in progress"});
+  conditions.Set("Stalled", problem ? Readiness{true, problem->reason, problem->message}
+                                    : Readiness{false, "NotStalled", "no problem"});
+  for (const auto& [type, part] : parts) conditions.Set(type, part);
+  next.phase = PhaseOf(in, problem, ready.ready);
   return next;
 }
 

@@ -31,11 +31,11 @@ class DeriveStatusTest : public ::testing::Test {
   ObservedChildren AllReady() {
     ObservedChildren c;
     c.namespace_object = std::make_shared<const Json>(Json::object());
-    c.database = Workload(1, 1);
+    c.workloads["database"] = Workload(1, 1);
     c.bootstrap_job = Job("Complete");
-    c.rest = Workload(1, 1);
-    c.auth = Workload(1, 1);
-    c.storage = Workload(1, 1);
+    c.workloads["rest"] = Workload(1, 1);
+    c.workloads["auth"] = Workload(1, 1);
+    c.workloads["storage"] = Workload(1, 1);
     c.ingresses = {std::make_shared<const Json>(Json::object())};
     return c;
   }
@@ -67,7 +67,7 @@ TEST_F(DeriveStatusTest, EverythingReadyIsPhaseReadyWithReadyTrueAtTheCurrentGen
   for (const Condition& c : s.conditions) EXPECT_EQ(c.observed_generation, 3) << c.type;
   EXPECT_EQ(s.namespace_, "project-shop");
   EXPECT_EQ(s.keys_secret.name, "api-keys");
-  EXPECT_EQ(s.endpoints.rest, "http://shop.kubabase.localhost/rest/v1");
+  EXPECT_EQ(s.endpoints["rest"], "http://shop.kubabase.localhost/rest/v1");
   EXPECT_EQ(s.components.at("rest").ready, 1);
   EXPECT_EQ(s.components.at("rest").image, "img:1");
 }
@@ -78,7 +78,7 @@ TEST_F(DeriveStatusTest, NoNamespaceYetIsPending) {
 
 TEST_F(DeriveStatusTest, ARollingOutComponentIsProvisioningAndReadyNamesIt) {
   ObservedChildren c = AllReady();
-  c.auth = Workload(2, 1);
+  c.workloads["auth"] = Workload(2, 1);
   ProjectStatus s = Derive(c);
   EXPECT_EQ(s.phase, Phase::kProvisioning);
   EXPECT_EQ(ConditionStatus(s, "AuthReady"), "False");
@@ -88,7 +88,7 @@ TEST_F(DeriveStatusTest, ARollingOutComponentIsProvisioningAndReadyNamesIt) {
 
 TEST_F(DeriveStatusTest, AWorkloadWhoseControllerLagsIsNotReady) {
   ObservedChildren c = AllReady();
-  c.rest = Workload(1, 1, /*generation=*/2, /*observed=*/1);
+  c.workloads["rest"] = Workload(1, 1, /*generation=*/2, /*observed=*/1);
   EXPECT_EQ(ConditionStatus(Derive(c), "RestReady"), "False");
 }
 
@@ -112,10 +112,66 @@ TEST_F(DeriveStatusTest, AFailedBootstrapStallsWithAMessageSayingWhatToDo) {
 TEST_F(DeriveStatusTest, AReadyProjectThatBreaksAtTheSameGenerationIsDegraded) {
   project_.status = Derive(AllReady());
   ObservedChildren c = AllReady();
-  c.database = Workload(1, 0);
+  c.workloads["database"] = Workload(1, 0);
   EXPECT_EQ(Derive(c).phase, Phase::kDegraded);
   project_.generation = 4;  // a spec edit rolling out is progress, not degradation
   EXPECT_EQ(Derive(c).phase, Phase::kProvisioning);
+}
+
+TEST_F(DeriveStatusTest, AFailureTheOperatorRetriesShowsAsReconcilingNeverAsFailed) {
+  // The Services could not be created (the apiserver's Service IP range is full): what was
+  // applied shows, and Ready says why the rest is missing.
+  ObservedChildren c;
+  c.namespace_object = std::make_shared<const Json>(Json::object());
+  c.workloads["database"] = Workload(1, 0);
+  ProjectStatus s = DeriveStatus(
+      {.project = project_,
+       .defaults = defaults_,
+       .children = c,
+       .now = now_,
+       .bootstrap_job_name = "db-bootstrap-abc",
+       .retrying = Problem{"ApplyFailed", "retrying: apply Service project-shop/rest: failed to "
+                                          "allocate a serviceIP: range is full"}});
+  EXPECT_EQ(s.phase, Phase::kProvisioning);
+  EXPECT_EQ(FindCondition(s, "Ready")->reason, "ApplyFailed");
+  EXPECT_NE(FindCondition(s, "Ready")->message.find("range is full"), std::string::npos);
+  EXPECT_EQ(ConditionStatus(s, "Reconciling"), "True");
+  EXPECT_EQ(FindCondition(s, "Reconciling")->reason, "ApplyFailed");
+  EXPECT_EQ(ConditionStatus(s, "Stalled"), "False");
+  ASSERT_EQ(s.components.count("database"), 1u);
+  EXPECT_EQ(s.components.at("database").desired, 1);
+  // Without a namespace it is still provisioning, not pending: the operator is at work.
+  c.namespace_object = nullptr;
+  EXPECT_EQ(DeriveStatus({.project = project_, .defaults = defaults_, .children = c, .now = now_,
+                          .retrying = Problem{"ApplyFailed", "x"}})
+                .phase,
+            Phase::kProvisioning);
+}
+
+TEST_F(DeriveStatusTest, ARetriedFailureDoesNotHideAReadyProject) {
+  ProjectStatus s = DeriveStatus({.project = project_,
+                                  .defaults = defaults_,
+                                  .children = AllReady(),
+                                  .now = now_,
+                                  .bootstrap_job_name = "db-bootstrap-abc",
+                                  .retrying = Problem{"ApplyFailed", "x"}});
+  EXPECT_EQ(s.phase, Phase::kReady);
+  EXPECT_EQ(ConditionStatus(s, "Reconciling"), "False");
+}
+
+TEST_F(DeriveStatusTest, AnOptionalComponentIsReportedOnlyWhileEnabled) {
+  ProjectStatus off = Derive(AllReady());
+  EXPECT_EQ(off.components.count("meta"), 0u);
+  EXPECT_EQ(FindCondition(off, "MetaReady")->reason, "Disabled");
+  project_.spec.basic["meta"].enabled = true;
+  ObservedChildren c = AllReady();
+  EXPECT_EQ(ConditionStatus(Derive(c), "MetaReady"), "False");
+  EXPECT_EQ(Derive(c).phase, Phase::kProvisioning);
+  c.workloads["meta"] = Workload(1, 1, 1, 1, "supabase/postgres-meta:v0.99.0");
+  ProjectStatus on = Derive(c);
+  EXPECT_EQ(on.phase, Phase::kReady);
+  EXPECT_EQ(on.components.at("meta").image, "supabase/postgres-meta:v0.99.0");
+  EXPECT_EQ(on.endpoints.count("meta"), 0u);  // no public route
 }
 
 TEST_F(DeriveStatusTest, AProblemIsStalledFailedAndNotReconciling) {
@@ -130,22 +186,37 @@ TEST_F(DeriveStatusTest, AProblemIsStalledFailedAndNotReconciling) {
 TEST_F(DeriveStatusTest, PausedWantsZeroReplicasAndSaysPaused) {
   project_.spec.paused = true;
   ObservedChildren c = AllReady();
-  c.rest = Workload(0, 0);
+  for (auto& [key, workload] : c.workloads) workload = Workload(0, 0);
   ProjectStatus s = Derive(c);
   EXPECT_EQ(s.phase, Phase::kPaused);
   EXPECT_EQ(s.components.at("rest").desired, 0);
+  // A declared state reached: Ready (kstatus and Flux: Current), not reconciling.
+  EXPECT_EQ(ConditionStatus(s, "Ready"), "True");
   EXPECT_EQ(FindCondition(s, "Ready")->reason, "Paused");
+  EXPECT_EQ(ConditionStatus(s, "Reconciling"), "False");
+}
+
+TEST_F(DeriveStatusTest, PausingIsInProgressUntilEveryWorkloadIsAtZero) {
+  project_.spec.paused = true;
+  ObservedChildren c = AllReady();  // still running: the scale-down has not landed
+  ProjectStatus s = Derive(c);
+  EXPECT_EQ(s.phase, Phase::kProvisioning);
+  EXPECT_EQ(ConditionStatus(s, "Ready"), "False");
+  EXPECT_EQ(FindCondition(s, "Ready")->reason, "Pausing");
+  EXPECT_EQ(ConditionStatus(s, "Reconciling"), "True");
+  EXPECT_EQ(FindCondition(s, "Reconciling")->reason, "Pausing");
+  EXPECT_EQ(ConditionStatus(s, "Stalled"), "False");
 }
 
 TEST_F(DeriveStatusTest, DisabledComponentsAreReadyAndLeaveNoEndpointOrComponent) {
   project_.spec.storage.enabled = false;
   ObservedChildren c = AllReady();
-  c.storage = nullptr;
+  c.workloads["storage"] = nullptr;
   ProjectStatus s = Derive(c);
   EXPECT_EQ(s.phase, Phase::kReady);
   EXPECT_EQ(FindCondition(s, "StorageReady")->reason, "Disabled");
   EXPECT_EQ(s.components.count("storage"), 0u);
-  EXPECT_TRUE(s.endpoints.storage.empty());
+  EXPECT_EQ(s.endpoints.count("storage"), 0u);
 }
 
 TEST_F(DeriveStatusTest, DeletingWinsOverEverything) {
@@ -162,7 +233,7 @@ TEST_F(DeriveStatusTest, UnchangedInputsGiveAnEqualStatusSoNothingIsWritten) {
 
 TEST_F(DeriveStatusTest, LastTransitionTimeMovesOnlyWhenAConditionFlips) {
   ObservedChildren rolling = AllReady();
-  rolling.rest = Workload(1, 0);
+  rolling.workloads["rest"] = Workload(1, 0);
   project_.status = Derive(rolling);
   const std::string first = FindCondition(project_.status, "Ready")->last_transition_time;
   const std::string db_first = FindCondition(project_.status, "DatabaseReady")->last_transition_time;
@@ -171,18 +242,6 @@ TEST_F(DeriveStatusTest, LastTransitionTimeMovesOnlyWhenAConditionFlips) {
   EXPECT_NE(FindCondition(ready, "Ready")->last_transition_time, first);
   EXPECT_EQ(FindCondition(ready, "DatabaseReady")->last_transition_time, db_first);
   EXPECT_EQ(FindCondition(ready, "Ready")->last_transition_time, Rfc3339(now_));
-}
-
-TEST(WorkloadReadyTest, ZeroReplicasIsReadyOnlyWhenThePodsAreGone) {
-  Json scaled = {{"spec", {{"replicas", 0}}}, {"status", {{"replicas", 1}}}};
-  EXPECT_FALSE(WorkloadReady(scaled));
-  scaled["status"]["replicas"] = 0;
-  EXPECT_TRUE(WorkloadReady(scaled));
-}
-
-TEST(Rfc3339Test, FormatsUtcSeconds) {
-  EXPECT_EQ(Rfc3339(Clock::WallTime{} + std::chrono::seconds(86400 + 61)),
-            "1970-01-02T00:01:01Z");
 }
 
 }  // namespace

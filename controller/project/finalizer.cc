@@ -145,19 +145,19 @@ StatusOr<kube::Action> Finalizer::FinalizeRetain(const Project& project, const J
     const std::string name = (*ns)["metadata"].value("name", std::string());
     const std::string selector = std::string(names::kProjectLabel) + "=" + project.name;
     int deleted = 0;
-    for (const Resource* resource :
-         {&Resource::Ingresses(), &Resource::Deployments(), &Resource::StatefulSets(),
-          &Resource::Jobs(), &Resource::Services()}) {
-      KUBABASE_RETURN_IF_ERROR(DeleteAll(*resource, name, selector, &deleted));
+    for (const ChildKind& kind : ChildKinds()) {
+      if (kind.on_retain != OnRetain::kDelete) continue;
+      KUBABASE_RETURN_IF_ERROR(DeleteAll(*kind.resource, name, selector, &deleted));
     }
     // Keep: Secrets (keys), PVCs (data) and the namespace holding them.
     bool released = false;
-    for (const Resource* resource : {&Resource::Secrets(), &Resource::PersistentVolumeClaims()}) {
+    for (const ChildKind& kind : ChildKinds()) {
+      if (kind.on_retain != OnRetain::kKeep || kind.resource == &Resource::Namespaces()) continue;
       kube::ListOptions options;
       options.label_selector = selector;
-      KUBABASE_ASSIGN_OR_RETURN(Json list, client_.List(*resource, name, options));
+      KUBABASE_ASSIGN_OR_RETURN(Json list, client_.List(*kind.resource, name, options));
       for (const Json& item : list.value("items", Json::array())) {
-        KUBABASE_RETURN_IF_ERROR(StripOwner(*resource, item, project, false, &released));
+        KUBABASE_RETURN_IF_ERROR(StripOwner(*kind.resource, item, project, false, &released));
       }
     }
     KUBABASE_RETURN_IF_ERROR(StripOwner(Resource::Namespaces(), *ns, project, true, &released));

@@ -2,7 +2,7 @@
 // place, so that render/, the reconciler, the watches and the tests cannot disagree.
 //
 //   std::string ns = names::Namespace(defaults, "acme-shop");        // "project-acme-shop"
-//   Json labels = names::Labels("acme-shop", Component::kRest);      // managed-by, project, component
+//   Json labels = names::Labels("acme-shop", "rest");                 // managed-by, project, component
 //   names::kProjectLabel                                              // watches map children back by it
 //
 // Pure functions of their arguments; thread-safe.
@@ -16,22 +16,6 @@
 
 namespace kubabase::project {
 
-// What a child belongs to; the value of the kubabase.io/component label.
-enum class Component {
-  kNamespace,  // "namespace"
-  kKeys,       // "keys": the Secrets db-credentials and api-keys
-  kDatabase,   // "db": StatefulSet, Service, PVCs
-  kBootstrap,  // "bootstrap": ConfigMap and Job
-  kRest,       // "rest"
-  kAuth,       // "auth"
-  kStorage,    // "storage"
-  kIngress,    // "ingress"
-  kNetwork,    // "network": NetworkPolicies
-};
-
-// The label value, e.g. "db". Never empty.
-std::string_view ComponentName(Component component);
-
 namespace names {
 
 // The API.
@@ -44,6 +28,13 @@ inline constexpr std::string_view kPlural = "projects";
 // Server-side apply field manager and the finalizer that guards every Project.
 inline constexpr std::string_view kFieldManager = "kubabase";
 inline constexpr std::string_view kFinalizer = "kubabase.io/finalizer";
+
+// kubabase.io/component of the children no registry component owns (components/component.h
+// declares each component's own label).
+inline constexpr std::string_view kNamespaceComponent = "namespace";
+inline constexpr std::string_view kKeysComponent = "keys";  // db-credentials and api-keys
+inline constexpr std::string_view kBootstrapComponent = "bootstrap";
+inline constexpr std::string_view kNetworkComponent = "network";
 
 // Labels on every child.
 inline constexpr std::string_view kManagedByLabel = "app.kubernetes.io/managed-by";
@@ -124,12 +115,13 @@ inline constexpr std::string_view kDatabasePolicy = "db-same-namespace-only";
 std::string Namespace(const Defaults& defaults, std::string_view project);
 
 // The labels of every child: managed-by, project, component (and organization when not empty).
-std::map<std::string, std::string> Labels(std::string_view project, Component component,
+std::map<std::string, std::string> Labels(std::string_view project, std::string_view component,
                                           std::string_view organization = {});
 
 // The subset that selects a component's pods. Stable for the life of a project (selectors are
 // immutable), so it never carries the organization.
-std::map<std::string, std::string> SelectorLabels(std::string_view project, Component component);
+std::map<std::string, std::string> SelectorLabels(std::string_view project,
+                                                  std::string_view component);
 
 }  // namespace names
 }  // namespace kubabase::project

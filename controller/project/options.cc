@@ -6,6 +6,7 @@
 #include <regex>
 
 #include "controller/kube/logging.h"
+#include "controller/project/components/component.h"
 
 extern char** environ;
 
@@ -51,7 +52,7 @@ Flag DefaultsString(std::string name, std::string placeholder, std::string help,
 }
 
 const std::vector<Flag>& Flags() {
-  static const std::vector<Flag>* const kFlags = new std::vector<Flag>{
+  static std::vector<Flag>* const kFlags = new std::vector<Flag>{
       String("kubeconfig", "PATH", "kubeconfig file; default $KUBECONFIG, ~/.kube/config, then "
              "in-cluster when KUBERNETES_SERVICE_HOST is set", "", &Options::kubeconfig),
       String("context", "NAME", "kubeconfig context; default its current-context", "",
@@ -133,6 +134,18 @@ const std::vector<Flag>& Flags() {
       DefaultsString("image-storage", "IMAGE", "default Storage API image", kDefaultStorageImage,
                      [](Options& o) -> std::string& { return o.defaults.images.storage; }),
   };
+  static const bool kComponentImages = [] {
+    // One --image-<key> per component that declares its default image (components/).
+    for (const ComponentDef* def : Components()) {
+      if (def->default_image.empty()) continue;
+      const std::string key(def->key);
+      kFlags->push_back(DefaultsString(
+          "image-" + key, "IMAGE", "default " + key + " image", std::string(def->default_image),
+          [key](Options& o) -> std::string& { return o.defaults.images.components[key]; }));
+    }
+    return true;
+  }();
+  (void)kComponentImages;
   return *kFlags;
 }
 

@@ -3,6 +3,7 @@
 #include <regex>
 #include <utility>
 
+#include "controller/project/components/component.h"
 #include "controller/project/names.h"
 
 namespace kubabase::project {
@@ -295,7 +296,16 @@ Status ParseSpec(const Fields& spec, const std::string& name, ProjectSpec* out) 
   KUBABASE_RETURN_IF_ERROR(database.RawObject("resources", &out->database.resources));
   KUBABASE_RETURN_IF_ERROR(ParseRest(spec, &out->rest));
   KUBABASE_RETURN_IF_ERROR(ParseAuth(spec, &out->auth));
-  return ParseStorage(spec, &out->storage, name);
+  KUBABASE_RETURN_IF_ERROR(ParseStorage(spec, &out->storage, name));
+  for (const ComponentDef* def : Components()) {
+    if (!def->basic_spec) continue;
+    ComponentSpec component;
+    component.enabled = def->basic_enabled_by_default;
+    KUBABASE_ASSIGN_OR_RETURN(Fields f, spec.Object(def->key));
+    KUBABASE_RETURN_IF_ERROR(ParseComponent(f, &component));
+    out->basic[std::string(def->key)] = std::move(component);
+  }
+  return Status();
 }
 
 StatusOr<Phase> ParsePhase(const std::string& text) {
@@ -378,11 +388,7 @@ StatusOr<ProjectStatus> ParseProjectStatus(const Json& status) {
       KUBABASE_ASSIGN_OR_RETURN(out.phase, ParsePhase(phase));
     }
     KUBABASE_RETURN_IF_ERROR(f.String("namespace", &out.namespace_));
-    KUBABASE_ASSIGN_OR_RETURN(Fields endpoints, f.Object("endpoints"));
-    KUBABASE_RETURN_IF_ERROR(endpoints.String("api", &out.endpoints.api));
-    KUBABASE_RETURN_IF_ERROR(endpoints.String("rest", &out.endpoints.rest));
-    KUBABASE_RETURN_IF_ERROR(endpoints.String("auth", &out.endpoints.auth));
-    KUBABASE_RETURN_IF_ERROR(endpoints.String("storage", &out.endpoints.storage));
+    KUBABASE_RETURN_IF_ERROR(f.StringMap("endpoints", &out.endpoints));
     KUBABASE_ASSIGN_OR_RETURN(Fields keys, f.Object("keysSecret"));
     KUBABASE_RETURN_IF_ERROR(keys.String("namespace", &out.keys_secret.namespace_));
     KUBABASE_RETURN_IF_ERROR(keys.String("name", &out.keys_secret.name));
@@ -424,10 +430,9 @@ Json ToJson(const ProjectStatus& status) {
   out["phase"] = PhaseName(status.phase);
   if (!status.namespace_.empty()) out["namespace"] = status.namespace_;
   Json endpoints = Json::object();
-  if (!status.endpoints.api.empty()) endpoints["api"] = status.endpoints.api;
-  if (!status.endpoints.rest.empty()) endpoints["rest"] = status.endpoints.rest;
-  if (!status.endpoints.auth.empty()) endpoints["auth"] = status.endpoints.auth;
-  if (!status.endpoints.storage.empty()) endpoints["storage"] = status.endpoints.storage;
+  for (const auto& [key, url] : status.endpoints) {
+    if (!url.empty()) endpoints[key] = url;
+  }
   if (!endpoints.empty()) out["endpoints"] = endpoints;
   if (!status.keys_secret.name.empty()) {
     out["keysSecret"] = {{"namespace", status.keys_secret.namespace_},

@@ -129,6 +129,9 @@ struct ProjectSpec {
   RestSpec rest;
   AuthSpec auth;
   StorageSpec storage;
+  // Components whose spec is ComponentSpec alone (components/component.h `basic_spec`), by spec
+  // key; filled for every such component the registry declares, with its default `enabled`.
+  std::map<std::string, ComponentSpec> basic;
   friend bool operator==(const ProjectSpec&, const ProjectSpec&) = default;
 };
 
@@ -152,18 +155,15 @@ struct ComponentStatus {
   friend bool operator==(const ComponentStatus&, const ComponentStatus&) = default;
 };
 
-struct Endpoints {
-  std::string api, rest, auth, storage;
-  friend bool operator==(const Endpoints&, const Endpoints&) = default;
-};
 
 struct ProjectStatus {
   int64_t observed_generation = 0;
   Phase phase = Phase::kPending;
   std::string namespace_;
-  Endpoints endpoints;
+  // "api" (the project URL) and one per enabled component with a public route, by its key.
+  std::map<std::string, std::string> endpoints;
   SecretRef keys_secret;
-  // Keyed by "database", "rest", "auth", "storage".
+  // Keyed by component (components/component.h ComponentDef::key).
   std::map<std::string, ComponentStatus> components;
   std::vector<Condition> conditions;
   friend bool operator==(const ProjectStatus&, const ProjectStatus&) = default;

@@ -22,16 +22,22 @@
 //     GETs returned. The user Secrets that spec names (S3 credentials, SMTP password) are read
 //     with GET too and copied into the project namespace by render; the reconcile records them in
 //     options.secret_refs, so a change to one labelled kubabase.io/reload re-queues the Project.
-//  5. Apply every rendered object in render order (Applier: skipped when it already matches),
+//  5. Render (render.h): the objects and what render decided (the bootstrap Job, the Secret
+//     copies, each component's image and replicas), used as is by the steps after it.
+//  6. Apply every rendered object in render order (Applier: skipped when it already matches),
 //     with no gating between stages: Supabase users expect all components to exist at once and
 //     the services retry their database connection; status tells what is ready.
-//  6. Prune children with our labels that render no longer produces (a disabled component, an
-//     old bootstrap Job). Never PVCs (data), the key Secrets or the Namespace.
-//  7. Status from the observed children (derive_status.h), written with server-side apply on the
+//  7. Prune children with our labels that render no longer produces (a disabled component, an
+//     old bootstrap Job): only kinds child_kinds.h marks prunable. Never the key Secrets.
+//  8. Status from the observed children (derive_status.h), written with server-side apply on the
 //     status subresource only when it changed.
+// Each step is its own file (reconcile_*.cc, prune.cc), CloudNativePG-style.
 // Events on the Project name each step that changed something; never a secret.
 // Errors: transient API errors are returned (the work queue backs off); they never make the
-// phase Failed. A request the apiserver refuses until someone acts (403: RBAC, a quota, an
+// phase Failed. They are shown at once, though: Reconciling=True and Ready=False with reason
+// <Step>Failed (e.g. ApplyFailed) and the apiserver's message, phase Provisioning (Degraded if
+// it was Ready), what was applied before the failure in status.components; cleared by the next
+// reconcile that succeeds. Conflicts (409) are not shown: they are the normal cost of racing. A request the apiserver refuses until someone acts (403: RBAC, a quota, an
 // admission policy) is returned too, and also reported where users look: Ready=False and
 // Stalled=True with reason PermissionDenied and the apiserver's message, phase Failed, and a
 // Warning Event (once, while the status says so). The next reconcile that succeeds clears it.
@@ -107,24 +113,37 @@ class ProjectReconciler {
   const HostIndex& host_index() const { return hosts_; }
 
  private:
-  struct Pass;  // the state of one reconcile (project_reconciler.cc)
+  struct Pass;  // the state of one reconcile (reconcile_pass.h)
 
+  // project_reconciler.cc: the steps, in order.
   StatusOr<kube::Action> ReconcileProject(const kube::Json& object, const Project& project);
-  StatusOr<kube::Action> ReconcileInvalid(const kube::Json& object, const Status& invalid);
-  // Reports `refused` (see the banner) on the Project's status when it needs a human.
-  void ReportRefusal(const kube::Json& object, const Project& project, const Status& refused);
+  Status RunSteps(Pass& pass);
+  // reconcile_conflicts.cc: host and namespace; sets pass.problem.
+  Status CheckConflicts(Pass& pass);
   std::optional<Problem> CheckHost(const Project& project, const std::string& created);
-  StatusOr<std::optional<kube::Json>> GetOptional(const kube::Resource& resource,
-                                                  const std::string& ns, const std::string& name);
-  Status ReadUserSecrets(const Project& project, UserSecrets* out, std::optional<Problem>* problem);
+  // reconcile_keys.cc: the key Secrets and the user Secrets, by GET; then render.
+  Status ReadKeys(Pass& pass);
+  Status ReadUserSecrets(Pass& pass);
+  Status Render(Pass& pass);
+  // reconcile_apply.cc: adoption of a retained namespace, apply, events; prune.cc: prune.
+  Status ApplyDesired(Pass& pass);
   Status Prune(const Project& project, const std::vector<kube::Json>& desired, int* pruned);
+  // reconcile_delete.cc: a Project being deleted.
+  StatusOr<kube::Action> ReconcileDeletion(const kube::Json& object, const Project& project);
+  // reconcile_status.cc: status, Events, the phase metric.
+  Status PublishStatus(Pass& pass);
+  StatusOr<kube::Action> ReconcileInvalid(const kube::Json& object, const Status& invalid);
+  // Reports a failed reconcile on the Project (see the banner); best effort.
+  void ReportFailure(const Pass& pass, const Status& failure);
   // Returns the Project's resourceVersion after the write.
   StatusOr<std::string> WriteStatus(const Project& project, const ProjectStatus& next);
   ProjectStatus Derive(const Project& project, std::optional<Problem> problem,
-                       const std::string& bootstrap_job);
+                       const Rendered* rendered, std::optional<Problem> retrying = {});
   void Event(const kube::Json& object, bool warning, std::string_view reason,
              std::string_view message);
   void SetPhase(const std::string& name, std::optional<Phase> phase);
+  StatusOr<std::optional<kube::Json>> GetOptional(const kube::Resource& resource,
+                                                  const std::string& ns, const std::string& name);
 
   kube::ApiClient& client_;
   const CacheReader cache_;

@@ -178,6 +178,39 @@ TEST_F(ProjectReconcilerTest, TransientApplyErrorsAreReturnedAndNeverShowAsFaile
   EXPECT_NE(StatusOf("shop").value("phase", ""), "Failed");
 }
 
+TEST_F(ProjectReconcilerTest, AnApplyThatKeepsFailingShowsOnTheProjectWithinOneReconcile) {
+  // What the apiserver answers when its Service IP range is full (HTTP 500), measured on the
+  // local cluster: the Project must say so rather than show no status at all.
+  cluster_.Put(ProjectsResource(), ProjectObject("shop"));
+  const std::string full =
+      "Internal error occurred: failed to allocate a serviceIP: range is full";
+  cluster_.FailNext("apply", InternalError(full));
+  auto failed = Reconcile("shop");
+  EXPECT_EQ(failed.status().code(), StatusCode::kInternal) << "retried with backoff by the queue";
+  EXPECT_EQ(StatusOf("shop").value("phase", ""), "Provisioning");
+  EXPECT_EQ(ConditionReason("shop", "Ready"), "ApplyFailed/False");
+  EXPECT_EQ(ConditionReason("shop", "Reconciling"), "ApplyFailed/True");
+  EXPECT_EQ(ConditionReason("shop", "Stalled"), "NotStalled/False");
+  for (const Json& c : StatusOf("shop")["conditions"]) {
+    if (c["type"] == "Ready") {
+      EXPECT_NE(c["message"].get<std::string>().find("range is full"), std::string::npos);
+    }
+  }
+  const size_t events_after_first = events_.queued();
+  EXPECT_GT(events_after_first, 0u) << "a Warning Event names the failure";
+
+  // The same failure again: the status already says it; nothing more is written.
+  cluster_.ClearCalls();
+  cluster_.FailNext("apply", InternalError(full));
+  EXPECT_FALSE(Reconcile("shop").ok());
+  EXPECT_EQ(events_.queued(), events_after_first);
+
+  // The range was widened: the next reconcile goes on and the reason is gone.
+  ASSERT_TRUE(Reconcile("shop").ok());
+  EXPECT_NE(ConditionReason("shop", "Ready"), "ApplyFailed/False");
+  EXPECT_NE(ConditionReason("shop", "Reconciling"), "ApplyFailed/True");
+}
+
 TEST_F(ProjectReconcilerTest, ARefusedRequestIsReportedOnTheStatusOnceAndClearedByTheNextSuccess) {
   cluster_.Put(ProjectsResource(), ProjectObject("shop"));
   const std::string refusal =

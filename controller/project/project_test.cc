@@ -54,6 +54,25 @@ TEST(ParseProject, AppliesTheCrdDefaultsToAnEmptySpec) {
   EXPECT_EQ(spec.storage.s3.region, "us-east-1");
   EXPECT_TRUE(spec.storage.s3.force_path_style);
   EXPECT_TRUE(spec.rest.extra_env.is_array());
+  // A component whose spec is ComponentSpec alone gets its entry, with its declared default.
+  ASSERT_EQ(spec.basic.count("meta"), 1u);
+  EXPECT_FALSE(spec.basic.at("meta").enabled);
+  EXPECT_EQ(spec.basic.at("meta").replicas, 1);
+}
+
+TEST(ParseProject, ReadsABasicComponentsSpecNamingItsFieldsInErrors) {
+  Json object = Minimal();
+  object["spec"]["meta"] = {{"enabled", true}, {"replicas", 2}, {"image", "meta:1"}};
+  StatusOr<Project> project = ParseProject(object);
+  ASSERT_TRUE(project.ok()) << project.status().ToString();
+  EXPECT_TRUE(project->spec.basic.at("meta").enabled);
+  EXPECT_EQ(project->spec.basic.at("meta").replicas, 2);
+  EXPECT_EQ(project->spec.basic.at("meta").image, "meta:1");
+  object["spec"]["meta"]["replicas"] = 101;
+  project = ParseProject(object);
+  ASSERT_FALSE(project.ok());
+  EXPECT_EQ(project.status().message().rfind("spec.meta.replicas", 0), 0u)
+      << project.status().message();
 }
 
 TEST(ParseProject, ReadsEveryField) {
@@ -152,7 +171,8 @@ TEST(ProjectStatus, RoundTripsThroughJson) {
   status.observed_generation = 4;
   status.phase = Phase::kDegraded;
   status.namespace_ = "project-acme-shop";
-  status.endpoints = {"https://h", "https://h/rest/v1", "https://h/auth/v1", "https://h/storage/v1"};
+  status.endpoints = {{"api", "https://h"}, {"rest", "https://h/rest/v1"},
+                      {"auth", "https://h/auth/v1"}, {"storage", "https://h/storage/v1"}};
   status.keys_secret = {"project-acme-shop", "api-keys"};
   status.components["database"] = {1, 1, "supabase/postgres:15.8.1.085"};
   status.components["rest"] = {2, 1, "postgrest/postgrest:v14.5"};

@@ -13,14 +13,40 @@ const kube::Resource& ProjectsResource() {
   return *kProjects;
 }
 
-const std::vector<const kube::Resource*>& OwnedResources() {
+const std::vector<ChildKind>& ChildKinds() {
   using kube::Resource;
-  static const auto* const kOwned = new std::vector<const Resource*>{
-      &Resource::Namespaces(),   &Resource::Secrets(),      &Resource::ConfigMaps(),
-      &Resource::Services(),     &Resource::PersistentVolumeClaims(),
-      &Resource::Deployments(),  &Resource::StatefulSets(), &Resource::Jobs(),
-      &Resource::Ingresses(),    &Resource::NetworkPolicies()};
+  static const auto* const kKinds = new std::vector<ChildKind>{
+      // resource                           pruned  immutable  on_retain
+      {&Resource::Namespaces(),             false,  false,     OnRetain::kKeep},
+      {&Resource::Secrets(),                true,   false,     OnRetain::kKeep},
+      {&Resource::PersistentVolumeClaims(), false,  false,     OnRetain::kKeep},
+      {&Resource::ConfigMaps(),             true,   false,     OnRetain::kCollect},
+      {&Resource::NetworkPolicies(),        true,   false,     OnRetain::kCollect},
+      {&Resource::Ingresses(),              true,   false,     OnRetain::kDelete},
+      {&Resource::Deployments(),            true,   false,     OnRetain::kDelete},
+      {&Resource::StatefulSets(),           true,   false,     OnRetain::kDelete},
+      {&Resource::Jobs(),                   true,   true,      OnRetain::kDelete},
+      {&Resource::Services(),               true,   false,     OnRetain::kDelete},
+  };
+  return *kKinds;
+}
+
+const std::vector<const kube::Resource*>& OwnedResources() {
+  static const auto* const kOwned = [] {
+    auto* owned = new std::vector<const kube::Resource*>;
+    for (const ChildKind& kind : ChildKinds()) owned->push_back(kind.resource);
+    return owned;
+  }();
   return *kOwned;
+}
+
+const ChildKind* ChildKindOf(const kube::Resource& resource) {
+  for (const ChildKind& kind : ChildKinds()) {
+    if (kind.resource->group == resource.group && kind.resource->resource == resource.resource) {
+      return &kind;
+    }
+  }
+  return nullptr;
 }
 
 StatusOr<const kube::Resource*> ResourceForObject(const kube::Json& object) {

@@ -20,10 +20,35 @@ namespace kubabase::project {
 // projects.kubabase.io, version v1alpha1, cluster-scoped.
 const kube::Resource& ProjectsResource();
 
-// Every kind a Project's children may have, in no particular order: Namespaces, Secrets,
-// ConfigMaps, Services, PersistentVolumeClaims, Deployments, StatefulSets, Jobs, Ingresses,
-// NetworkPolicies. The reconciler watches each with app.kubernetes.io/managed-by=kubabase.
+// What deletionPolicy Retain does with a kind's children when the Project goes.
+enum class OnRetain {
+  kDelete,   // the finalizer deletes them (workloads, Services, Ingresses, Jobs)
+  kKeep,     // the finalizer strips this Project's owner reference: they outlive it (data, keys)
+  kCollect,  // left to garbage collection through their owner reference (config, policies)
+};
+
+// A kind of child and the rules for it: the one table that owned resources, watches, prune and
+// the finalizer read.
+struct ChildKind {
+  const kube::Resource* resource;
+  // Deleted by prune when render no longer produces it. Never for the Namespace and PVCs: data
+  // goes only with deletionPolicy Delete. (The key Secrets are never pruned either, by name.)
+  bool pruned;
+  // Its spec cannot change after creation (a Job's template): an existing object of the name is
+  // never re-applied; a new input means a new name.
+  bool immutable;
+  OnRetain on_retain;
+};
+
+// Every kind a Project's children may have, in the order the finalizer handles them.
+const std::vector<ChildKind>& ChildKinds();
+
+// The resources of ChildKinds(), same order. The reconciler watches each with
+// app.kubernetes.io/managed-by=kubabase.
 const std::vector<const kube::Resource*>& OwnedResources();
+
+// The rules for `resource`, or null when it is not a child kind.
+const ChildKind* ChildKindOf(const kube::Resource& resource);
 
 // The resource of an object by its apiVersion and kind. Errors: kInvalidArgument when the object
 // has no apiVersion/kind or is not one of OwnedResources() (render produced something unknown:

@@ -3,22 +3,16 @@
 #include <algorithm>
 
 #include "controller/kube/cache.h"
+#include "controller/project/components/component.h"
 #include "controller/project/names.h"
 
 namespace kubabase::project {
 
 std::vector<SecretName> UserSecretRefs(const ProjectSpec& spec) {
-  // The same conditions under which ProjectReconciler::ReadUserSecrets reads them.
+  // The Secrets the reconcile reads: those the enabled components need (components/).
   std::vector<SecretName> out;
-  if (spec.storage.enabled && spec.storage.backend == StorageBackend::kS3 &&
-      !spec.storage.s3.credentials_secret_ref.empty()) {
-    const SecretRef& ref = spec.storage.s3.credentials_secret_ref;
-    out.emplace_back(ref.namespace_, ref.name);
-  }
-  if (spec.auth.enabled && spec.auth.smtp.configured() &&
-      !spec.auth.smtp.password_secret_ref.empty()) {
-    const SecretKeyRef& ref = spec.auth.smtp.password_secret_ref;
-    SecretName secret(ref.namespace_, ref.name);
+  for (const UserSecretNeed& need : UserSecretNeeds(spec)) {
+    SecretName secret(need.source_namespace, need.source_name);
     if (std::find(out.begin(), out.end(), secret) == out.end()) out.push_back(std::move(secret));
   }
   return out;

@@ -1,6 +1,6 @@
-// SecretRefIndex: which Projects name which user Secrets (spec.storage.s3.credentialsSecretRef,
-// spec.auth.smtp.passwordSecretRef), so that a change to such a Secret re-queues exactly those
-// Projects, with per-event work that does not grow with the number of Projects.
+// SecretRefIndex: which Projects name which user Secrets (the components' UserSecretNeeds), so
+// that a change to such a Secret re-queues exactly those Projects, with per-event work that does
+// not grow with the number of Projects.
 //
 //   SecretRefIndex refs;                                    // shared by reconciler and watch
 //   refs.Set("shop", {{"kubabase-shared", "smtp"}});        // each reconcile records its refs
@@ -30,8 +30,9 @@ namespace kubabase::project {
 // namespace, name
 using SecretName = std::pair<std::string, std::string>;
 
-// The user Secrets `spec` makes the operator read: the S3 credentials when storage is enabled on
-// the s3 backend, the SMTP password when auth is enabled with SMTP. No duplicates.
+// The user Secrets `spec` makes the operator read: those the enabled components declare
+// (UserSecretNeeds(): the S3 credentials of storage on s3, the SMTP password of auth). No
+// duplicates.
 std::vector<SecretName> UserSecretRefs(const ProjectSpec& spec);
 
 class SecretRefIndex {

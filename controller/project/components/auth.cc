@@ -1,19 +1,36 @@
-// GoTrue (Supabase Auth): Deployment and Service "auth" (port 9999, health /health).
+// GoTrue (Supabase Auth): Deployment and Service "auth" (port 9999, health /health), routed at
+// /auth/v1; with SMTP, the password Secret the spec names is copied in as smtp-credentials.
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "controller/project/components/components.h"
 #include "controller/project/render/builders.h"
 
-namespace kubabase::project::render_internal {
+namespace kubabase::project {
+namespace {
 
-Status AppendAuth(const Context& ctx, std::vector<Json>& out) {
+using namespace render_internal;  // NOLINT: a component file is a render builder
+
+bool UsesSmtpPassword(const ProjectSpec& spec) {
+  return spec.auth.smtp.configured() && !spec.auth.smtp.password_secret_ref.empty();
+}
+
+std::vector<UserSecretNeed> SecretsNeeded(const ProjectSpec& spec) {
+  if (!UsesSmtpPassword(spec)) return {};
+  const SecretKeyRef& ref = spec.auth.smtp.password_secret_ref;
+  return {{.field = "spec.auth.smtp.passwordSecretRef",
+           .source_namespace = ref.namespace_,
+           .source_name = ref.name,
+           .copy = std::string(names::kSmtpCredentialsSecret),
+           .keys = {{ref.key, std::string(names::kSmtpPasswordKey)}}}};
+}
+
+Status Render(const Context& ctx, const ComponentPlan& plan, std::vector<Json>& out) {
   const AuthSpec& auth = ctx.project.spec.auth;
-  if (!auth.enabled) return Status();
   KUBABASE_ASSIGN_OR_RETURN(std::string password, DbPassword(ctx, names::kRoleAuthAdmin));
   KUBABASE_ASSIGN_OR_RETURN(std::string jwt_secret, ApiKey(ctx, names::kJwtSecretKey));
   const std::string auth_url = ctx.url + "/auth/v1";
-  std::string allow_list;
-  for (const std::string& url : auth.additional_redirect_urls) {
-    if (!allow_list.empty()) allow_list += ",";
-    allow_list += url;
-  }
+  const std::string allow_list = fmt::format("{}", fmt::join(auth.additional_redirect_urls, ","));
   const bool smtp = auth.smtp.configured();
 
   Json env = Json::array(
@@ -22,10 +39,7 @@ Status AppendAuth(const Context& ctx, std::vector<Json>& out) {
        Env("API_EXTERNAL_URL", auth_url),
        Env("GOTRUE_DB_DRIVER", "postgres"),
        EnvFromSecret("DB_PASSWORD", names::kDbCredentialsSecret, names::kRoleAuthAdmin),
-       Env("GOTRUE_DB_DATABASE_URL", "postgres://" + std::string(names::kRoleAuthAdmin) +
-                                         ":$(DB_PASSWORD)@" + std::string(names::kDatabase) +
-                                         ":" + std::to_string(names::kDatabasePort) + "/" +
-                                         std::string(names::kDatabaseName)),
+       Env("GOTRUE_DB_DATABASE_URL", DatabaseUri(names::kRoleAuthAdmin)),
        Env("GOTRUE_SITE_URL", auth.site_url.empty() ? ctx.url : auth.site_url),
        Env("GOTRUE_DISABLE_SIGNUP", auth.disable_signup ? "true" : "false"),
        EnvFromSecret("GOTRUE_JWT_SECRET", names::kApiKeysSecret, names::kJwtSecretKey),
@@ -51,7 +65,7 @@ Status AppendAuth(const Context& ctx, std::vector<Json>& out) {
     env.push_back(Env("GOTRUE_SMTP_HOST", auth.smtp.host));
     env.push_back(Env("GOTRUE_SMTP_PORT", std::to_string(auth.smtp.port)));
     if (!auth.smtp.user.empty()) env.push_back(Env("GOTRUE_SMTP_USER", auth.smtp.user));
-    if (!auth.smtp.password_secret_ref.empty()) {
+    if (UsesSmtpPassword(ctx.project.spec)) {
       env.push_back(EnvFromSecret("GOTRUE_SMTP_PASS", names::kSmtpCredentialsSecret,
                                   names::kSmtpPasswordKey));
     }
@@ -66,25 +80,49 @@ Status AppendAuth(const Context& ctx, std::vector<Json>& out) {
   std::vector<std::pair<std::string, std::string>> hashed = {{"supabase_auth_admin", password},
                                                              {"JWT_SECRET", jwt_secret}};
   // Only what the pod consumes: an unused value must not roll it.
-  if (smtp && !auth.smtp.password_secret_ref.empty()) {
-    hashed.emplace_back("smtp_password", ctx.user_secrets.smtp_password);
+  if (UsesSmtpPassword(ctx.project.spec)) {
+    const auto& copy = UserSecretValues(ctx, names::kSmtpCredentialsSecret);
+    auto it = copy.find(std::string(names::kSmtpPasswordKey));
+    hashed.emplace_back("smtp_password", it == copy.end() ? "" : it->second);
   }
 
   Workload workload{
-      .component = Component::kAuth,
+      .component = plan.def->label,
       .name = std::string(names::kAuth),
-      .image = auth.image.empty() ? ctx.defaults.images.gotrue : auth.image,
+      .image = plan.image,
       .port = names::kAuthPort,
       .env = env,
       .probes = {{"readinessProbe", HttpProbe("/health", names::kAuthPort, 5, 3)},
                  {"livenessProbe", HttpProbe("/health", names::kAuthPort, 10, 6)}},
       .resources = auth.resources,
       .config_hash = HashOf(hashed),
-      .replicas = ctx.project.spec.paused ? 0 : auth.replicas,
+      .replicas = plan.replicas,
   };
-  out.push_back(ClusterIpService(ctx, Component::kAuth, names::kAuth, names::kAuthPort));
+  out.push_back(ClusterIpService(ctx, plan.def->label, names::kAuth, names::kAuthPort));
   out.push_back(Deployment(ctx, workload));
   return Status();
 }
 
-}  // namespace kubabase::project::render_internal
+}  // namespace
+
+const ComponentDef& AuthComponent() {
+  static const ComponentDef* const kDef = new ComponentDef{
+      .key = "auth",
+      .label = "auth",
+      .condition = "AuthReady",
+      .workload_resource = &kube::Resource::Deployments(),
+      .workload = names::kAuth,
+      .enabled = [](const ProjectSpec& spec) { return spec.auth.enabled; },
+      .replicas = [](const ProjectSpec& spec) { return spec.auth.replicas; },
+      .image = [](const ProjectSpec& spec, const Images& images) {
+        return spec.auth.image.empty() ? images.gotrue : spec.auth.image;
+      },
+      .login_roles = {names::kRoleAuthAdmin},
+      .routes = {{.prefix = "/auth/v1", .service = names::kAuth, .port = names::kAuthPort}},
+      .user_secrets = SecretsNeeded,
+      .render = Render,
+  };
+  return *kDef;
+}
+
+}  // namespace kubabase::project

@@ -1,15 +1,15 @@
 // The database: headless Service, StatefulSet (one Postgres with a PVC), and the bootstrap
 // ConfigMap + Job that creates roles, schemas and grants (render/bootstrap_sql.h).
+#include "controller/project/components/components.h"
 #include "controller/project/render/bootstrap_sql.h"
 #include "controller/project/render/builders.h"
 
-namespace kubabase::project::render_internal {
+namespace kubabase::project {
 namespace {
 
-std::string DatabaseImage(const Context& ctx) {
-  return ctx.project.spec.database.image.empty() ? ctx.defaults.images.postgres
-                                                 : ctx.project.spec.database.image;
-}
+using namespace render_internal;  // NOLINT: a component file is a render builder
+
+constexpr std::string_view kLabel = "db";
 
 Json PgIsReady(int period, int failures) {
   // Over TCP on loopback: the Unix socket path differs between images.
@@ -23,11 +23,11 @@ Json PgIsReady(int period, int failures) {
 }
 
 Json DatabaseService(const Context& ctx) {
-  Json object = Object(ctx, "v1", "Service", names::kDatabase, Component::kDatabase);
+  Json object = Object(ctx, "v1", "Service", names::kDatabase, kLabel);
   // Headless: the StatefulSet's governing Service; clients resolve "db" to the pod.
   object["spec"] = {
       {"clusterIP", "None"},
-      {"selector", ToJson(names::SelectorLabels(ctx.project.name, Component::kDatabase))},
+      {"selector", ToJson(names::SelectorLabels(ctx.project.name, kLabel))},
       {"ports", Json::array({{{"name", "postgres"},
                               {"port", names::kDatabasePort},
                               {"targetPort", "postgres"},
@@ -35,7 +35,7 @@ Json DatabaseService(const Context& ctx) {
   return object;
 }
 
-Json StatefulSet(const Context& ctx) {
+Json StatefulSet(const Context& ctx, const ComponentPlan& plan) {
   const DatabaseSpec& db = ctx.project.spec.database;
   const std::string data_dir = "/var/lib/postgresql/data";
   Json env = Json::array(
@@ -48,7 +48,7 @@ Json StatefulSet(const Context& ctx) {
        Env("PGDATA", data_dir + "/pgdata")});
   Json container = {
       {"name", "postgres"},
-      {"image", DatabaseImage(ctx)},
+      {"image", plan.image},
       {"imagePullPolicy", "IfNotPresent"},
       {"ports", Json::array({{{"name", "postgres"},
                               {"containerPort", names::kDatabasePort},
@@ -68,18 +68,18 @@ Json StatefulSet(const Context& ctx) {
   if (!db.storage.storage_class_name.empty()) {
     claim_spec["storageClassName"] = db.storage.storage_class_name;
   }
-  Json claim_labels = ToJson(names::Labels(ctx.project.name, Component::kDatabase,
+  Json claim_labels = ToJson(names::Labels(ctx.project.name, kLabel,
                                            ctx.project.spec.organization));
-  Json pod_labels = ToJson(names::SelectorLabels(ctx.project.name, Component::kDatabase));
+  Json pod_labels = ToJson(names::SelectorLabels(ctx.project.name, kLabel));
   pod_labels[std::string(names::kManagedByLabel)] = names::kManagedByValue;
 
-  Json object = Object(ctx, "apps/v1", "StatefulSet", names::kDatabase, Component::kDatabase);
+  Json object = Object(ctx, "apps/v1", "StatefulSet", names::kDatabase, kLabel);
   object["spec"] = {
-      {"replicas", ctx.project.spec.paused ? 0 : 1},
+      {"replicas", plan.replicas},
       {"serviceName", names::kDatabase},
       {"revisionHistoryLimit", 3},
       {"selector",
-       {{"matchLabels", ToJson(names::SelectorLabels(ctx.project.name, Component::kDatabase))}}},
+       {{"matchLabels", ToJson(names::SelectorLabels(ctx.project.name, kLabel))}}},
       // Keep the data volume when the StatefulSet goes (Retain) or scales to 0 (paused).
       {"persistentVolumeClaimRetentionPolicy", {{"whenDeleted", "Retain"}, {"whenScaled", "Retain"}}},
       {"template",
@@ -102,15 +102,16 @@ Json StatefulSet(const Context& ctx) {
 }
 
 Json BootstrapConfigMap(const Context& ctx) {
-  Json object = Object(ctx, "v1", "ConfigMap", names::kBootstrap, Component::kBootstrap);
+  Json object = Object(ctx, "v1", "ConfigMap", names::kBootstrap, names::kBootstrapComponent);
   object["data"] = {{std::string(kBootstrapSqlFile), BootstrapSql()},
                     {std::string(kBootstrapScriptFile), BootstrapScript()}};
   return object;
 }
 
-StatusOr<Json> BootstrapJob(const Context& ctx) {
+StatusOr<Json> BootstrapJob(const Context& ctx, const ComponentPlan& plan) {
+  // psql of the server's own version, unless the operator names a bootstrap image.
   const std::string image =
-      ctx.defaults.images.bootstrap.empty() ? DatabaseImage(ctx) : ctx.defaults.images.bootstrap;
+      ctx.defaults.images.bootstrap.empty() ? plan.image : ctx.defaults.images.bootstrap;
   const std::string jwt_exp = std::to_string(ctx.project.spec.auth.jwt_expiry_seconds);
   Json env = Json::array({Env("PGHOST", names::kDatabase),
                           Env("PGPORT", std::to_string(names::kDatabasePort)),
@@ -141,9 +142,9 @@ StatusOr<Json> BootstrapJob(const Context& ctx) {
       {"volumeMounts", Json::array({{{"name", "bootstrap"},
                                      {"mountPath", kBootstrapMountPath},
                                      {"readOnly", true}}})}};
-  Json pod_labels = ToJson(names::SelectorLabels(ctx.project.name, Component::kBootstrap));
+  Json pod_labels = ToJson(names::SelectorLabels(ctx.project.name, names::kBootstrapComponent));
   pod_labels[std::string(names::kManagedByLabel)] = names::kManagedByValue;
-  Json object = Object(ctx, "batch/v1", "Job", name, Component::kBootstrap);
+  Json object = Object(ctx, "batch/v1", "Job", name, names::kBootstrapComponent);
   object["spec"] = {
       // The script waits for the server itself; retries cover a database that restarts meanwhile.
       {"backoffLimit", 6},
@@ -160,18 +161,37 @@ StatusOr<Json> BootstrapJob(const Context& ctx) {
   return object;
 }
 
-}  // namespace
-
-Status AppendDatabase(const Context& ctx, std::vector<Json>& out) {
+Status Render(const Context& ctx, const ComponentPlan& plan, std::vector<Json>& out) {
   out.push_back(DatabaseService(ctx));
-  out.push_back(StatefulSet(ctx));
+  out.push_back(StatefulSet(ctx, plan));
   out.push_back(BootstrapConfigMap(ctx));
   // Paused: the database is down, a Job would only fail its retries.
   if (!ctx.project.spec.paused) {
-    KUBABASE_ASSIGN_OR_RETURN(Json job, BootstrapJob(ctx));
+    KUBABASE_ASSIGN_OR_RETURN(Json job, BootstrapJob(ctx, plan));
     out.push_back(std::move(job));
   }
   return Status();
 }
 
-}  // namespace kubabase::project::render_internal
+}  // namespace
+
+const ComponentDef& DatabaseComponent() {
+  static const ComponentDef* const kDef = new ComponentDef{
+      .key = "database",
+      .label = kLabel,
+      .condition = "DatabaseReady",
+      .workload_resource = &kube::Resource::StatefulSets(),
+      .workload = names::kDatabase,
+      .waits_for_bootstrap = true,
+      .image = [](const ProjectSpec& spec, const Images& images) {
+        return spec.database.image.empty() ? images.postgres : spec.database.image;
+      },
+      // postgres owns the database; supabase_admin is the superuser the server is initialised
+      // with and the bootstrap logs in as.
+      .login_roles = {names::kRolePostgres, names::kRoleSupabaseAdmin},
+      .render = Render,
+  };
+  return *kDef;
+}
+
+}  // namespace kubabase::project

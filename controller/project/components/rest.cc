@@ -1,35 +1,25 @@
-// PostgREST: Deployment and Service "rest" (port 3000; admin port 3001 serves /ready and /live).
+// PostgREST: Deployment and Service "rest" (port 3000; admin port 3001 serves /ready and /live),
+// routed at /rest/v1.
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "controller/project/components/components.h"
 #include "controller/project/render/builders.h"
 
-namespace kubabase::project::render_internal {
+namespace kubabase::project {
 namespace {
 
-std::string Join(const std::vector<std::string>& items, std::string_view separator) {
-  std::string out;
-  for (const std::string& item : items) {
-    if (!out.empty()) out += separator;
-    out += item;
-  }
-  return out;
-}
+using namespace render_internal;  // NOLINT: a component file is a render builder
 
-}  // namespace
-
-Status AppendRest(const Context& ctx, std::vector<Json>& out) {
+Status Render(const Context& ctx, const ComponentPlan& plan, std::vector<Json>& out) {
   const RestSpec& rest = ctx.project.spec.rest;
-  if (!rest.enabled) return Status();
   KUBABASE_ASSIGN_OR_RETURN(std::string password, DbPassword(ctx, names::kRoleAuthenticator));
   KUBABASE_ASSIGN_OR_RETURN(std::string jwt_secret, ApiKey(ctx, names::kJwtSecretKey));
 
   Json env = Json::array(
       {EnvFromSecret("DB_PASSWORD", names::kDbCredentialsSecret, names::kRoleAuthenticator),
-       // $(DB_PASSWORD) is expanded by the kubelet: the password stays out of the pod spec. It is
-       // URL-safe by construction (keys.h), so it needs no escaping in the URI.
-       Env("PGRST_DB_URI", "postgres://" + std::string(names::kRoleAuthenticator) +
-                               ":$(DB_PASSWORD)@" + std::string(names::kDatabase) + ":" +
-                               std::to_string(names::kDatabasePort) + "/" +
-                               std::string(names::kDatabaseName)),
-       Env("PGRST_DB_SCHEMAS", Join(rest.schemas, ",")),
+       Env("PGRST_DB_URI", DatabaseUri(names::kRoleAuthenticator)),
+       Env("PGRST_DB_SCHEMAS", fmt::format("{}", fmt::join(rest.schemas, ","))),
        Env("PGRST_DB_ANON_ROLE", "anon"),
        EnvFromSecret("PGRST_JWT_SECRET", names::kApiKeysSecret, names::kJwtSecretKey),
        Env("PGRST_DB_MAX_ROWS", std::to_string(rest.max_rows)),
@@ -40,22 +30,43 @@ Status AppendRest(const Context& ctx, std::vector<Json>& out) {
   AppendExtraEnv(env, rest.extra_env);
 
   Workload workload{
-      .component = Component::kRest,
+      .component = plan.def->label,
       .name = std::string(names::kRest),
-      .image = rest.image.empty() ? ctx.defaults.images.postgrest : rest.image,
+      .image = plan.image,
       .port = names::kRestPort,
       .env = env,
       .probes = {{"readinessProbe", HttpProbe("/ready", names::kRestAdminPort, 5, 3)},
                  {"livenessProbe", HttpProbe("/live", names::kRestAdminPort, 10, 6)}},
       .resources = rest.resources,
       .config_hash = HashOf({{"authenticator", password}, {"JWT_SECRET", jwt_secret}}),
-      .replicas = ctx.project.spec.paused ? 0 : rest.replicas,
+      .replicas = plan.replicas,
   };
   workload.extra_ports.push_back(
       {{"name", "admin"}, {"containerPort", names::kRestAdminPort}, {"protocol", "TCP"}});
-  out.push_back(ClusterIpService(ctx, Component::kRest, names::kRest, names::kRestPort));
+  out.push_back(ClusterIpService(ctx, plan.def->label, names::kRest, names::kRestPort));
   out.push_back(Deployment(ctx, workload));
   return Status();
 }
 
-}  // namespace kubabase::project::render_internal
+}  // namespace
+
+const ComponentDef& RestComponent() {
+  static const ComponentDef* const kDef = new ComponentDef{
+      .key = "rest",
+      .label = "rest",
+      .condition = "RestReady",
+      .workload_resource = &kube::Resource::Deployments(),
+      .workload = names::kRest,
+      .enabled = [](const ProjectSpec& spec) { return spec.rest.enabled; },
+      .replicas = [](const ProjectSpec& spec) { return spec.rest.replicas; },
+      .image = [](const ProjectSpec& spec, const Images& images) {
+        return spec.rest.image.empty() ? images.postgrest : spec.rest.image;
+      },
+      .login_roles = {names::kRoleAuthenticator},
+      .routes = {{.prefix = "/rest/v1", .service = names::kRest, .port = names::kRestPort}},
+      .render = Render,
+  };
+  return *kDef;
+}
+
+}  // namespace kubabase::project

@@ -1,17 +1,15 @@
-// The Ingresses on the project's host: "api" routes /rest/v1 and /auth/v1, "storage" routes
-// /storage/v1. ingress-nginx conventions (DATAPLANE.md): regex paths whose second group is the
-// upstream path, and rewrite-target /$2 to strip the prefix. Annotations apply to a whole
-// Ingress, which is why storage (X-Forwarded-Prefix) has its own.
+// Routing: the Ingresses on the project's host for the routes the enabled components declare.
+// ingress-nginx conventions (DATAPLANE.md): regex paths whose second group is the upstream path,
+// and rewrite-target /$2 to strip the prefix. Annotations apply to a whole Ingress, so routes
+// that need their own (X-Forwarded-Prefix) get their own Ingress, named after their service;
+// the others share "api".
+#include "controller/project/components/components.h"
 #include "controller/project/render/builders.h"
 
-namespace kubabase::project::render_internal {
+namespace kubabase::project {
 namespace {
 
-struct Route {
-  std::string prefix;  // "/rest/v1"
-  std::string service;
-  int port;
-};
+using namespace render_internal;  // NOLINT: a component file is a render builder
 
 Json IngressObject(const Context& ctx, std::string_view name, const std::vector<Route>& routes,
                    const std::map<std::string, std::string>& extra_annotations) {
@@ -24,12 +22,12 @@ Json IngressObject(const Context& ctx, std::string_view name, const std::vector<
 
   Json paths = Json::array();
   for (const Route& route : routes) {
-    paths.push_back({{"path", route.prefix + "(/|$)(.*)"},
+    paths.push_back({{"path", std::string(route.prefix) + "(/|$)(.*)"},
                      {"pathType", "ImplementationSpecific"},
                      {"backend",
                       {{"service", {{"name", route.service}, {"port", {{"number", route.port}}}}}}}});
   }
-  Json object = Object(ctx, "networking.k8s.io/v1", "Ingress", name, Component::kIngress);
+  Json object = Object(ctx, "networking.k8s.io/v1", "Ingress", name, RoutingComponent().label);
   object["metadata"]["annotations"] = annotations;
   Json ingress_spec = {{"rules", Json::array({{{"host", ctx.host}, {"http", {{"paths", paths}}}}})}};
   const std::string& class_name =
@@ -43,20 +41,31 @@ Json IngressObject(const Context& ctx, std::string_view name, const std::vector<
   return object;
 }
 
-}  // namespace
-
-void AppendIngresses(const Context& ctx, std::vector<Json>& out) {
-  const ProjectSpec& spec = ctx.project.spec;
-  std::vector<Route> api;
-  if (spec.rest.enabled) api.push_back({"/rest/v1", std::string(names::kRest), names::kRestPort});
-  if (spec.auth.enabled) api.push_back({"/auth/v1", std::string(names::kAuth), names::kAuthPort});
-  if (!api.empty()) out.push_back(IngressObject(ctx, names::kApiIngress, api, {}));
-  if (spec.storage.enabled) {
-    out.push_back(IngressObject(
-        ctx, names::kStorageIngress,
-        {{"/storage/v1", std::string(names::kStorage), names::kStoragePort}},
-        {{"nginx.ingress.kubernetes.io/x-forwarded-prefix", "/storage/v1"}}));
+Status Render(const Context& ctx, const ComponentPlan&, std::vector<Json>& out) {
+  std::vector<Route> shared;
+  std::vector<Route> own;
+  for (const Route& route : EnabledRoutes(ctx.project.spec)) {
+    (route.forwarded_prefix.empty() ? shared : own).push_back(route);
   }
+  if (!shared.empty()) out.push_back(IngressObject(ctx, names::kApiIngress, shared, {}));
+  for (const Route& route : own) {
+    out.push_back(IngressObject(
+        ctx, route.service, {route},
+        {{"nginx.ingress.kubernetes.io/x-forwarded-prefix", std::string(route.forwarded_prefix)}}));
+  }
+  return Status();
 }
 
-}  // namespace kubabase::project::render_internal
+}  // namespace
+
+const ComponentDef& RoutingComponent() {
+  static const ComponentDef* const kDef = new ComponentDef{
+      .key = "routing",
+      .label = "ingress",
+      .condition = "Routed",
+      .render = Render,
+  };
+  return *kDef;
+}
+
+}  // namespace kubabase::project

@@ -1,15 +1,36 @@
 // Storage API: Deployment and Service "storage" (port 5000, health /status), on a PVC
-// ("storage-data", backend file) or on S3-compatible object storage (backend s3).
+// ("storage-data", backend file) or on S3-compatible object storage (backend s3), routed at
+// /storage/v1 with X-Forwarded-Prefix; with s3, the credentials Secret the spec names is copied in
+// as s3-credentials.
+#include "controller/project/components/components.h"
 #include "controller/project/render/builders.h"
 
-namespace kubabase::project::render_internal {
+namespace kubabase::project {
 namespace {
+
+using namespace render_internal;  // NOLINT: a component file is a render builder
+
+bool UsesS3(const ProjectSpec& spec) { return spec.storage.backend == StorageBackend::kS3; }
+
+std::vector<UserSecretNeed> SecretsNeeded(const ProjectSpec& spec) {
+  if (!UsesS3(spec) || spec.storage.s3.credentials_secret_ref.empty()) return {};
+  const SecretRef& ref = spec.storage.s3.credentials_secret_ref;
+  UserSecretNeed need{.field = "spec.storage.s3.credentialsSecretRef",
+                      .source_namespace = ref.namespace_,
+                      .source_name = ref.name,
+                      .copy = std::string(names::kS3CredentialsSecret),
+                      .keys = {}};
+  for (std::string_view key : {names::kAwsAccessKeyIdKey, names::kAwsSecretAccessKeyKey}) {
+    need.keys.emplace_back(key, key);
+  }
+  return {need};
+}
 
 Json StorageClaim(const Context& ctx) {
   const VolumeSpec& volume = ctx.project.spec.storage.volume;
   // Owned only under Delete: under Retain the files outlive the Project (see render.h).
   Json object = Object(ctx, "v1", "PersistentVolumeClaim", names::kStorageClaim,
-                       Component::kStorage, OwnsData(ctx));
+                       StorageComponent().label, OwnsData(ctx));
   Json spec = {{"accessModes", Json::array({"ReadWriteOnce"})},
                {"resources", {{"requests", {{"storage", volume.size}}}}}};
   if (!volume.storage_class_name.empty()) spec["storageClassName"] = volume.storage_class_name;
@@ -17,11 +38,8 @@ Json StorageClaim(const Context& ctx) {
   return object;
 }
 
-}  // namespace
-
-Status AppendStorage(const Context& ctx, std::vector<Json>& out) {
+Status Render(const Context& ctx, const ComponentPlan& plan, std::vector<Json>& out) {
   const StorageSpec& storage = ctx.project.spec.storage;
-  if (!storage.enabled) return Status();
   KUBABASE_ASSIGN_OR_RETURN(std::string password, DbPassword(ctx, names::kRoleStorageAdmin));
   KUBABASE_ASSIGN_OR_RETURN(std::string jwt_secret, ApiKey(ctx, names::kJwtSecretKey));
   KUBABASE_ASSIGN_OR_RETURN(std::string anon_key, ApiKey(ctx, names::kAnonKeyKey));
@@ -30,17 +48,14 @@ Status AppendStorage(const Context& ctx, std::vector<Json>& out) {
   if (!file_size_limit.ok()) {
     return InvalidArgumentError("spec.storage.fileSizeLimit: " + file_size_limit.status().message());
   }
-  const bool s3 = storage.backend == StorageBackend::kS3;
+  const bool s3 = UsesS3(ctx.project.spec);
 
   Json env = Json::array(
       {EnvFromSecret("ANON_KEY", names::kApiKeysSecret, names::kAnonKeyKey),
        EnvFromSecret("SERVICE_KEY", names::kApiKeysSecret, names::kServiceRoleKeyKey),
        EnvFromSecret("AUTH_JWT_SECRET", names::kApiKeysSecret, names::kJwtSecretKey),
        EnvFromSecret("DB_PASSWORD", names::kDbCredentialsSecret, names::kRoleStorageAdmin),
-       Env("DATABASE_URL", "postgres://" + std::string(names::kRoleStorageAdmin) +
-                               ":$(DB_PASSWORD)@" + std::string(names::kDatabase) + ":" +
-                               std::to_string(names::kDatabasePort) + "/" +
-                               std::string(names::kDatabaseName)),
+       Env("DATABASE_URL", DatabaseUri(names::kRoleStorageAdmin)),
        Env("SERVER_PORT", std::to_string(names::kStoragePort)),
        Env("FILE_SIZE_LIMIT", std::to_string(*file_size_limit)),
        Env("STORAGE_BACKEND", StorageBackendName(storage.backend)),
@@ -49,7 +64,7 @@ Status AppendStorage(const Context& ctx, std::vector<Json>& out) {
        Env("TENANT_ID", ctx.project.name),
        Env("REGION", storage.s3.region),
        Env("STORAGE_PUBLIC_URL", ctx.url),
-       // The storage Ingress sends X-Forwarded-Prefix: /storage/v1; honour it in Location headers.
+       // The route sends X-Forwarded-Prefix: /storage/v1; honour it in Location headers.
        Env("REQUEST_ALLOW_X_FORWARDED_PATH", "true")});
   std::vector<std::pair<std::string, std::string>> hashed = {{"supabase_storage_admin", password},
                                                              {"JWT_SECRET", jwt_secret},
@@ -60,11 +75,11 @@ Status AppendStorage(const Context& ctx, std::vector<Json>& out) {
   if (s3) {
     env.push_back(Env("GLOBAL_S3_ENDPOINT", storage.s3.endpoint));
     env.push_back(Env("GLOBAL_S3_FORCE_PATH_STYLE", storage.s3.force_path_style ? "true" : "false"));
+    const auto& credentials = UserSecretValues(ctx, names::kS3CredentialsSecret);
     for (std::string_view key : {names::kAwsAccessKeyIdKey, names::kAwsSecretAccessKeyKey}) {
       env.push_back(EnvFromSecret(key, names::kS3CredentialsSecret, key));
-      auto it = ctx.user_secrets.s3_credentials.find(std::string(key));
-      hashed.emplace_back(std::string(key),
-                          it == ctx.user_secrets.s3_credentials.end() ? "" : it->second);
+      auto it = credentials.find(std::string(key));
+      hashed.emplace_back(std::string(key), it == credentials.end() ? "" : it->second);
     }
   } else {
     env.push_back(Env("STORAGE_FILE_BACKEND_PATH", names::kStorageFilePath));
@@ -75,25 +90,50 @@ Status AppendStorage(const Context& ctx, std::vector<Json>& out) {
   AppendExtraEnv(env, storage.extra_env);
 
   Workload workload{
-      .component = Component::kStorage,
+      .component = plan.def->label,
       .name = std::string(names::kStorage),
-      .image = storage.image.empty() ? ctx.defaults.images.storage : storage.image,
+      .image = plan.image,
       .port = names::kStoragePort,
       .env = env,
       .probes = {{"readinessProbe", HttpProbe("/status", names::kStoragePort, 5, 3)},
                  {"livenessProbe", HttpProbe("/status", names::kStoragePort, 10, 6)}},
       .resources = storage.resources,
       .config_hash = HashOf(hashed),
-      .replicas = ctx.project.spec.paused ? 0 : storage.replicas,
+      .replicas = plan.replicas,
       .volumes = volumes,
       .volume_mounts = mounts,
       // A ReadWriteOnce volume cannot be attached to the old and the new pod at once.
       .recreate = !s3,
   };
   if (!s3) out.push_back(StorageClaim(ctx));
-  out.push_back(ClusterIpService(ctx, Component::kStorage, names::kStorage, names::kStoragePort));
+  out.push_back(ClusterIpService(ctx, plan.def->label, names::kStorage, names::kStoragePort));
   out.push_back(Deployment(ctx, workload));
   return Status();
 }
 
-}  // namespace kubabase::project::render_internal
+}  // namespace
+
+const ComponentDef& StorageComponent() {
+  static const ComponentDef* const kDef = new ComponentDef{
+      .key = "storage",
+      .label = "storage",
+      .condition = "StorageReady",
+      .workload_resource = &kube::Resource::Deployments(),
+      .workload = names::kStorage,
+      .enabled = [](const ProjectSpec& spec) { return spec.storage.enabled; },
+      .replicas = [](const ProjectSpec& spec) { return spec.storage.replicas; },
+      .image = [](const ProjectSpec& spec, const Images& images) {
+        return spec.storage.image.empty() ? images.storage : spec.storage.image;
+      },
+      .login_roles = {names::kRoleStorageAdmin},
+      .routes = {{.prefix = "/storage/v1",
+                  .service = names::kStorage,
+                  .port = names::kStoragePort,
+                  .forwarded_prefix = "/storage/v1"}},
+      .user_secrets = SecretsNeeded,
+      .render = Render,
+  };
+  return *kDef;
+}
+
+}  // namespace kubabase::project

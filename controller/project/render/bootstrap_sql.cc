@@ -7,6 +7,8 @@
 
 #include <cctype>
 
+#include "controller/project/components/component.h"
+
 namespace kubabase::project {
 
 namespace {
@@ -244,24 +246,16 @@ GRANT EXECUTE ON FUNCTION auth.uid(), auth.role(), auth.email()
 }  // namespace
 
 const std::vector<LoginRoleSpec>& LoginRoleSpecs() {
-  static const std::vector<LoginRoleSpec>* const kSpecs = new std::vector<LoginRoleSpec>{
-      MakeSpec("postgres"),
-      MakeSpec("supabase_admin"),
-      MakeSpec("authenticator"),
-      MakeSpec("supabase_auth_admin"),
-      MakeSpec("supabase_storage_admin"),
-  };
+  // The roles the components declare (components/component.h login_roles).
+  static const std::vector<LoginRoleSpec>* const kSpecs = [] {
+    auto* specs = new std::vector<LoginRoleSpec>;
+    for (const std::string& role : AllLoginRoles()) specs->push_back(MakeSpec(role));
+    return specs;
+  }();
   return *kSpecs;
 }
 
-const std::vector<std::string>& LoginRoles() {
-  static const std::vector<std::string>* const kRoles = [] {
-    auto* roles = new std::vector<std::string>;
-    for (const LoginRoleSpec& spec : LoginRoleSpecs()) roles->push_back(spec.role);
-    return roles;
-  }();
-  return *kRoles;
-}
+const std::vector<std::string>& LoginRoles() { return AllLoginRoles(); }
 
 std::string PasswordEnvVar(std::string_view role) {
   std::string env;

@@ -56,8 +56,9 @@ struct LoginRoleSpec {
   std::string psql_variable;  // psql variable the SQL uses, "authenticator_password"
 };
 
-// Every login role the bootstrap sets a password for, in a fixed order:
-// postgres, supabase_admin, authenticator, supabase_auth_admin, supabase_storage_admin.
+// Every login role the bootstrap sets a password for: those the components declare
+// (AllLoginRoles(), registry order): postgres, supabase_admin, authenticator,
+// supabase_auth_admin, supabase_storage_admin.
 const std::vector<LoginRoleSpec>& LoginRoleSpecs();
 
 // The role names of LoginRoleSpecs(), same order. keys.h generates one password per entry.

@@ -1,5 +1,6 @@
 #include "controller/project/render/builders.h"
 
+#include <fmt/format.h>
 #include <openssl/evp.h>
 
 namespace kubabase::project::render_internal {
@@ -15,7 +16,7 @@ bool OwnsData(const Context& ctx) {
 }
 
 Json Object(const Context& ctx, std::string_view api_version, std::string_view kind,
-            std::string_view name, Component component, bool owned) {
+            std::string_view name, std::string_view component, bool owned) {
   Json metadata = {{"name", name},
                    {"labels", ToJson(names::Labels(ctx.project.name, component,
                                                    ctx.project.spec.organization))}};
@@ -100,6 +101,18 @@ StatusOr<std::string> ApiKey(const Context& ctx, std::string_view key) {
   return it->second;
 }
 
+const std::map<std::string, std::string>& UserSecretValues(const Context& ctx,
+                                                           std::string_view copy) {
+  static const auto* const kNone = new std::map<std::string, std::string>;
+  auto it = ctx.user_secrets.copies.find(std::string(copy));
+  return it == ctx.user_secrets.copies.end() ? *kNone : it->second;
+}
+
+std::string DatabaseUri(std::string_view role) {
+  return fmt::format("postgres://{}:$(DB_PASSWORD)@{}:{}/{}", role, names::kDatabase,
+                     names::kDatabasePort, names::kDatabaseName);
+}
+
 Json Deployment(const Context& ctx, const Workload& w) {
   Json object = Object(ctx, "apps/v1", "Deployment", w.name, w.component);
   Json ports = Json::array({{{"name", "http"}, {"containerPort", w.port}, {"protocol", "TCP"}}});
@@ -137,7 +150,8 @@ Json Deployment(const Context& ctx, const Workload& w) {
   return object;
 }
 
-Json ClusterIpService(const Context& ctx, Component component, std::string_view name, int port) {
+Json ClusterIpService(const Context& ctx, std::string_view component, std::string_view name,
+                      int port) {
   Json object = Object(ctx, "v1", "Service", name, component);
   object["spec"] = {
       {"type", "ClusterIP"},

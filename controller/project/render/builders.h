@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "controller/project/components/component.h"
 #include "controller/project/names.h"
 #include "controller/project/render/render.h"
 
@@ -22,6 +23,7 @@ struct Context {
   std::string ns;    // the project namespace
   std::string host;  // Host()
   std::string url;   // ApiUrl()
+  std::vector<ComponentPlan> plans;  // PlanComponents(): the enabled components
 };
 
 // The official postgres image's uid/gid, and the uid the app images (PostgREST, GoTrue, Storage)
@@ -31,8 +33,9 @@ inline constexpr int64_t kAppUid = 1000;
 
 // {apiVersion, kind, metadata: {name, namespace (unless empty), labels, ownerReferences}}.
 // `owned` false leaves ownerReferences out (deletionPolicy Retain, see render.h).
+// `component` is the kubabase.io/component label value.
 Json Object(const Context& ctx, std::string_view api_version, std::string_view kind,
-            std::string_view name, Component component, bool owned = true);
+            std::string_view name, std::string_view component, bool owned = true);
 
 // True when deletionPolicy is Delete: data-bearing objects are owned then.
 bool OwnsData(const Context& ctx);
@@ -61,9 +64,18 @@ std::string HashOf(const std::vector<std::pair<std::string, std::string>>& parts
 StatusOr<std::string> DbPassword(const Context& ctx, std::string_view role);
 StatusOr<std::string> ApiKey(const Context& ctx, std::string_view key);
 
+// The values of the user Secret copy `copy` (UserSecretNeed::copy), empty when none was read.
+const std::map<std::string, std::string>& UserSecretValues(const Context& ctx,
+                                                           std::string_view copy);
+
+// postgres://<role>:$(DB_PASSWORD)@db:5432/postgres: the kubelet expands $(DB_PASSWORD) from the
+// container's env, so the password stays out of the pod spec. Generated passwords are URL-safe
+// (keys.h), so they need no escaping here.
+std::string DatabaseUri(std::string_view role);
+
 // A stateless component's Deployment + Service pair, shared by rest/auth/storage.
 struct Workload {
-  Component component;
+  std::string_view component;  // the label
   std::string name;   // Deployment and Service name
   std::string image;
   int port;           // the Service and container port
@@ -78,18 +90,14 @@ struct Workload {
   bool recreate = false;             // strategy Recreate (an RWO volume cannot be shared)
 };
 Json Deployment(const Context& ctx, const Workload& workload);
-Json ClusterIpService(const Context& ctx, Component component, std::string_view name, int port);
+Json ClusterIpService(const Context& ctx, std::string_view component, std::string_view name,
+                      int port);
 // An HTTP GET probe on `path`: every `period` seconds, 3 s timeout, unhealthy after `failures`.
 Json HttpProbe(std::string_view path, int port, int period, int failures);
 
-// The per-file builders, each appending its objects to `out` in apply order.
+// The builders of what belongs to no single component, each appending in apply order.
 Json NamespaceObject(const Context& ctx);
 Status AppendSecrets(const Context& ctx, std::vector<Json>& out);
 void AppendNetworkPolicies(const Context& ctx, std::vector<Json>& out);
-Status AppendDatabase(const Context& ctx, std::vector<Json>& out);
-Status AppendRest(const Context& ctx, std::vector<Json>& out);
-Status AppendAuth(const Context& ctx, std::vector<Json>& out);
-Status AppendStorage(const Context& ctx, std::vector<Json>& out);
-void AppendIngresses(const Context& ctx, std::vector<Json>& out);
 
 }  // namespace kubabase::project::render_internal

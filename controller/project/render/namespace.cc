@@ -5,7 +5,7 @@ namespace kubabase::project::render_internal {
 
 Json NamespaceObject(const Context& ctx) {
   // Owned only under deletionPolicy Delete: see render.h.
-  Json object = Object(ctx, "v1", "Namespace", ctx.ns, Component::kNamespace, OwnsData(ctx));
+  Json object = Object(ctx, "v1", "Namespace", ctx.ns, names::kNamespaceComponent, OwnsData(ctx));
   // "restricted" everywhere: every pod we render runs as a numeric non-root uid with a
   // RuntimeDefault seccomp profile and no capabilities, so admission rejects only what we did not
   // render (anything someone else puts into the namespace).

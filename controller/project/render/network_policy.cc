@@ -1,12 +1,13 @@
 // NetworkPolicies: the namespace admits traffic from itself and from the ingress controller's
 // namespace only; the database admits traffic from its own namespace only. Egress is open (S3,
 // SMTP and OAuth providers live outside).
+#include "controller/project/components/components.h"
 #include "controller/project/render/builders.h"
 
 namespace kubabase::project::render_internal {
 
 void AppendNetworkPolicies(const Context& ctx, std::vector<Json>& out) {
-  const std::string db(ComponentName(Component::kDatabase));
+  const std::string db(DatabaseComponent().label);
   const std::string component_label(names::kComponentLabel);
   // Policies are additive: one selecting every pod would let the ingress controller reach the
   // database too, so this one selects every pod except the database's (also unlabelled pods).
@@ -17,7 +18,7 @@ void AppendNetworkPolicies(const Context& ctx, std::vector<Json>& out) {
           {{"matchLabels", {{"kubernetes.io/metadata.name", ctx.defaults.ingress_namespace}}}}}});
   }
   Json apps = Object(ctx, "networking.k8s.io/v1", "NetworkPolicy",
-                     names::kAllowSameNamespacePolicy, Component::kNetwork);
+                     names::kAllowSameNamespacePolicy, names::kNetworkComponent);
   apps["spec"] = {
       {"podSelector",
        {{"matchExpressions",
@@ -27,7 +28,7 @@ void AppendNetworkPolicies(const Context& ctx, std::vector<Json>& out) {
   out.push_back(apps);
 
   Json database = Object(ctx, "networking.k8s.io/v1", "NetworkPolicy", names::kDatabasePolicy,
-                         Component::kNetwork);
+                         names::kNetworkComponent);
   database["spec"] = {
       {"podSelector", {{"matchLabels", {{component_label, db}}}}},
       {"policyTypes", Json::array({"Ingress"})},

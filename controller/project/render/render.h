@@ -3,8 +3,9 @@
 // randomness: the same inputs give byte-identical output, which the golden tests pin down.
 //
 //   StatusOr<Keys> keys = EnsureKeys(existing, project, defaults, clock.WallNow(), random);
-//   StatusOr<std::vector<Json>> objects = DesiredObjects(project, defaults, *keys, user_secrets);
-//   for (const Json& object : *objects) Apply(object);   // server-side apply, manager "kubabase"
+//   StatusOr<Rendered> desired = DesiredState(project, defaults, *keys, user_secrets);
+//   for (const Json& object : desired->objects) Apply(object);   // server-side apply
+//   desired->bootstrap_job;   // what render decided, so nothing downstream re-reads objects
 //
 // Every object has apiVersion, kind, metadata.name, metadata.namespace (except the Namespace), the
 // labels of names::Labels (so watches map it back by kubabase.io/project and the reconciler can
@@ -12,9 +13,10 @@
 // Project (controller: true, blockOwnerDeletion: true).
 //
 // Decisions (see the .cc files for the why):
-// - Apply order: Namespace; Secrets; NetworkPolicies (before any pod exists, so there is no open
-//   window); db Service, StatefulSet; bootstrap ConfigMap and Job; rest, auth, storage (PVC,
-//   Service, Deployment each); Ingresses. The reconciler may gate later groups on earlier ones.
+// - Apply order: Namespace; Secrets (keys, then the copies of user Secrets); NetworkPolicies
+//   (before any pod exists, so there is no open window); then each enabled component in
+//   registry order (components/registry.cc): db Service, StatefulSet, bootstrap ConfigMap and
+//   Job; rest, auth, storage (PVC, Service, Deployment each), meta; the routing Ingresses.
 // - deletionPolicy Retain: the Namespace, the Secrets and the storage-data PVC carry NO owner
 //   reference, so that neither garbage collection nor a foreground delete (`kubectl delete
 //   --cascade=foreground`) can take data or keys with the Project; a new Project of the same name
@@ -41,27 +43,39 @@
 #include <vector>
 
 #include "controller/base/status.h"
+#include "controller/project/components/component.h"
 #include "controller/project/defaults.h"
 #include "controller/project/keys.h"
 #include "controller/project/project.h"
 
 namespace kubabase::project {
 
-// Values the reconciler read from Secrets the spec names; copied into the project namespace.
+// Values the reconciler read from Secrets the spec names (UserSecretNeeds()), by the name of
+// their copy in the project namespace, keyed as in the copy.
 struct UserSecrets {
-  // AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY from spec.storage.s3.credentialsSecretRef.
-  std::map<std::string, std::string> s3_credentials;
-  // The key spec.auth.smtp.passwordSecretRef names; empty when none is configured.
-  std::string smtp_password;
+  std::map<std::string, std::map<std::string, std::string>> copies;
 };
 
-// Every desired object, in apply order.
+// What one render decided: the objects, and the facts the rest of the reconcile needs about them.
+struct Rendered {
+  std::vector<Json> objects;  // in apply order
+  // The bootstrap Job of these inputs (db-bootstrap-<hash>); "" while paused (none rendered).
+  std::string bootstrap_job;
+  // The copies of user Secrets, by name; the reconciler reads their current state with GET.
+  std::vector<std::string> secret_copies;
+  // The enabled components with the image and desired replicas render used.
+  std::vector<ComponentPlan> components;
+  // The Ingresses routing rendered, by name.
+  std::vector<std::string> ingresses;
+};
+
+// Every desired object, in apply order, with what render decided.
 // Returns InvalidArgument naming the field when the spec cannot be rendered (an unparsable
 // quantity), FailedPrecondition when inputs are incomplete: a db-credentials or api-keys value
-// missing from `keys` (call EnsureKeys first), or backend s3 without both AWS keys in
-// `user_secrets` (the message names the Secret, never a value).
-StatusOr<std::vector<Json>> DesiredObjects(const Project& project, const Defaults& defaults,
-                                           const Keys& keys, const UserSecrets& user_secrets = {});
+// missing from `keys` (call EnsureKeys first), or a user Secret copy without every key its
+// UserSecretNeed lists (the message names the Secret and the key, never a value).
+StatusOr<Rendered> DesiredState(const Project& project, const Defaults& defaults,
+                                const Keys& keys, const UserSecrets& user_secrets = {});
 
 // A quantity ("50Mi", "1G", "1.5Gi", "1000") in bytes, rounded up; InvalidArgument otherwise.
 StatusOr<int64_t> QuantityBytes(std::string_view quantity);

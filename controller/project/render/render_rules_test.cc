@@ -19,9 +19,9 @@ using testing::Fixture;
 
 std::vector<Json> Render(const Project& project, const Keys& keys = FixedKeys(),
                          const UserSecrets& secrets = FixedUserSecrets()) {
-  StatusOr<std::vector<Json>> objects = DesiredObjects(project, Defaults(), keys, secrets);
-  EXPECT_TRUE(objects.ok()) << objects.status().ToString();
-  return objects.ok() ? *objects : std::vector<Json>{};
+  StatusOr<Rendered> rendered = DesiredState(project, Defaults(), keys, secrets);
+  EXPECT_TRUE(rendered.ok()) << rendered.status().ToString();
+  return rendered.ok() ? rendered->objects : std::vector<Json>{};
 }
 
 std::string ConfigHash(const std::vector<Json>& objects, std::string_view deployment) {
@@ -127,7 +127,7 @@ TEST(Render, SecretsCarryExactlyTheKeysBase64Encoded) {
 TEST(Render, MissingKeysAreAFailedPreconditionNamingTheKeyNotAValue) {
   Keys keys = FixedKeys();
   keys.db_credentials.erase("authenticator");
-  StatusOr<std::vector<Json>> objects = DesiredObjects(Fixture("minimal"), Defaults(), keys);
+  StatusOr<Rendered> objects = DesiredState(Fixture("minimal"), Defaults(), keys);
   EXPECT_EQ(objects.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_NE(objects.status().message().find("authenticator"), std::string::npos);
 }
@@ -192,14 +192,13 @@ TEST(Render, S3BackendCopiesCredentialsAndHasNoPvc) {
   EXPECT_FALSE(storage["spec"].contains("strategy"));
   EXPECT_TRUE(Find(objects, "PersistentVolumeClaim", "storage-data").is_null());
   EXPECT_EQ(*SecretValues(Find(objects, "Secret", "s3-credentials")),
-            FixedUserSecrets().s3_credentials);
+            FixedUserSecrets().copies.at("s3-credentials"));
 }
 
 TEST(Render, S3WithoutCredentialsNamesTheSecretButNoValue) {
   UserSecrets secrets = FixedUserSecrets();
-  secrets.s3_credentials.erase("AWS_SECRET_ACCESS_KEY");
-  StatusOr<std::vector<Json>> objects =
-      DesiredObjects(Fixture("full"), Defaults(), FixedKeys(), secrets);
+  secrets.copies.at("s3-credentials").erase("AWS_SECRET_ACCESS_KEY");
+  StatusOr<Rendered> objects = DesiredState(Fixture("full"), Defaults(), FixedKeys(), secrets);
   EXPECT_EQ(objects.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_NE(objects.status().message().find("storage/minio-acme"), std::string::npos);
   EXPECT_EQ(objects.status().message().find("s3-access-key-id"), std::string::npos);

@@ -88,10 +88,9 @@ std::string ToYaml(const std::vector<Json>& objects) {
 
 void ExpectGolden(const std::string& fixture, const Defaults& defaults) {
   Project project = Fixture(fixture);
-  StatusOr<std::vector<Json>> objects =
-      DesiredObjects(project, defaults, FixedKeys(), FixedUserSecrets());
-  ASSERT_TRUE(objects.ok()) << objects.status().ToString();
-  std::string actual = ToYaml(*objects);
+  StatusOr<Rendered> rendered = DesiredState(project, defaults, FixedKeys(), FixedUserSecrets());
+  ASSERT_TRUE(rendered.ok()) << rendered.status().ToString();
+  std::string actual = ToYaml(rendered->objects);
   std::string path = std::string(testing::kTestdata) + fixture + ".golden.yaml";
   const char* update = std::getenv("KUBABASE_UPDATE_GOLDEN");
   if (update != nullptr && std::string(update) == "1") {

@@ -29,9 +29,9 @@ inline Keys FixedKeys() {
 
 inline UserSecrets FixedUserSecrets() {
   UserSecrets secrets;
-  secrets.s3_credentials = {{"AWS_ACCESS_KEY_ID", "s3-access-key-id"},
-                            {"AWS_SECRET_ACCESS_KEY", "s3-secret-access-key"}};
-  secrets.smtp_password = "smtp-password-value";
+  secrets.copies["s3-credentials"] = {{"AWS_ACCESS_KEY_ID", "s3-access-key-id"},
+                                      {"AWS_SECRET_ACCESS_KEY", "s3-secret-access-key"}};
+  secrets.copies["smtp-credentials"] = {{"password", "smtp-password-value"}};
   return secrets;
 }
 
@@ -41,9 +41,9 @@ inline std::vector<std::string> AllSecretValues() {
   Keys keys = FixedKeys();
   for (const auto& [k, v] : keys.db_credentials) values.push_back(v);
   for (const char* k : {"JWT_SECRET", "ANON_KEY", "SERVICE_ROLE_KEY"}) values.push_back(keys.api_keys[k]);
-  UserSecrets secrets = FixedUserSecrets();
-  for (const auto& [k, v] : secrets.s3_credentials) values.push_back(v);
-  values.push_back(secrets.smtp_password);
+  for (const auto& [copy, secret] : FixedUserSecrets().copies) {
+    for (const auto& [k, v] : secret) values.push_back(v);
+  }
   return values;
 }
 

@@ -1,5 +1,5 @@
-// The Secrets: the two generated ones (db-credentials, api-keys) and the copies of user Secrets
-// the spec names (S3 credentials, SMTP password).
+// The Secrets: the two generated ones (db-credentials, api-keys) and the copies of the user
+// Secrets the enabled components need (UserSecretNeeds(): S3 credentials, SMTP password).
 #include "controller/project/keys.h"
 #include "controller/project/render/builders.h"
 
@@ -8,8 +8,8 @@ namespace {
 
 // `data` (base64), not stringData: stringData is write-only, so an applied stringData could never
 // be compared with what the apiserver returns, and every resync would look like drift.
-Json SecretObject(const Context& ctx, std::string_view name, Component component, bool owned,
-                  const std::map<std::string, std::string>& values) {
+Json SecretObject(const Context& ctx, std::string_view name, std::string_view component,
+                  bool owned, const std::map<std::string, std::string>& values) {
   Json object = Object(ctx, "v1", "Secret", name, component, owned);
   object["type"] = "Opaque";
   Json data = Json::object();
@@ -21,37 +21,25 @@ Json SecretObject(const Context& ctx, std::string_view name, Component component
 }  // namespace
 
 Status AppendSecrets(const Context& ctx, std::vector<Json>& out) {
-  const ProjectSpec& spec = ctx.project.spec;
   // Keys are data: kept with the namespace under Retain, so a re-created Project adopts them.
-  out.push_back(SecretObject(ctx, names::kDbCredentialsSecret, Component::kKeys, OwnsData(ctx),
-                             ctx.keys.db_credentials));
-  out.push_back(SecretObject(ctx, names::kApiKeysSecret, Component::kKeys, OwnsData(ctx),
+  out.push_back(SecretObject(ctx, names::kDbCredentialsSecret, names::kKeysComponent,
+                             OwnsData(ctx), ctx.keys.db_credentials));
+  out.push_back(SecretObject(ctx, names::kApiKeysSecret, names::kKeysComponent, OwnsData(ctx),
                              ctx.keys.api_keys));
-  if (spec.storage.enabled && spec.storage.backend == StorageBackend::kS3) {
-    const SecretRef& ref = spec.storage.s3.credentials_secret_ref;
-    std::map<std::string, std::string> values;
-    for (std::string_view key : {names::kAwsAccessKeyIdKey, names::kAwsSecretAccessKeyKey}) {
-      auto it = ctx.user_secrets.s3_credentials.find(std::string(key));
-      if (it == ctx.user_secrets.s3_credentials.end() || it->second.empty()) {
-        return FailedPreconditionError("spec.storage.s3.credentialsSecretRef: Secret " +
-                                       ref.namespace_ + "/" + ref.name + " has no " +
-                                       std::string(key));
+  for (const ComponentPlan& plan : ctx.plans) {
+    if (plan.def->user_secrets == nullptr) continue;
+    for (const UserSecretNeed& need : plan.def->user_secrets(ctx.project.spec)) {
+      const std::map<std::string, std::string>& values = UserSecretValues(ctx, need.copy);
+      for (const auto& [source_key, copy_key] : need.keys) {
+        auto it = values.find(copy_key);
+        if (it == values.end() || it->second.empty()) {
+          return FailedPreconditionError(need.field + ": Secret " + need.source_namespace + "/" +
+                                         need.source_name + " has no " + source_key);
+        }
       }
-      values[std::string(key)] = it->second;
+      // A copy is owned under either policy: the user's Secret is the original.
+      out.push_back(SecretObject(ctx, need.copy, plan.def->label, true, values));
     }
-    out.push_back(SecretObject(ctx, names::kS3CredentialsSecret, Component::kStorage, true, values));
-  }
-  const SmtpSpec& smtp = spec.auth.smtp;
-  if (spec.auth.enabled && !smtp.password_secret_ref.empty()) {
-    if (ctx.user_secrets.smtp_password.empty()) {
-      return FailedPreconditionError("spec.auth.smtp.passwordSecretRef: Secret " +
-                                     smtp.password_secret_ref.namespace_ + "/" +
-                                     smtp.password_secret_ref.name + " has no " +
-                                     smtp.password_secret_ref.key);
-    }
-    out.push_back(SecretObject(ctx, names::kSmtpCredentialsSecret, Component::kAuth, true,
-                               {{std::string(names::kSmtpPasswordKey),
-                                 ctx.user_secrets.smtp_password}}));
   }
   return Status();
 }
