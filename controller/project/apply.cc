@@ -24,13 +24,13 @@ constexpr std::string_view kElement = "[]";
 // of a core/v1 ResourceRequirements' requests and limits, at the places render puts one.
 bool IsQuantityPath(const Path& path) {
   static const std::vector<Path> kResourceRequirements = {
-      {"spec", "template", "spec", "containers", kElement, "resources"},  // Deployment, StatefulSet, Job
+      {"spec", "template", "spec", "containers", kElement, "resources"},  // pod templates
       {"spec", "resources"},                                              // PersistentVolumeClaim
       {"spec", "volumeClaimTemplates", kElement, "spec", "resources"},    // StatefulSet
   };
-  if (path.size() < 2 || (path[path.size() - 2] != "requests" && path[path.size() - 2] != "limits")) {
-    return false;
-  }
+  if (path.size() < 2) return false;
+  const std::string_view list = path[path.size() - 2];
+  if (list != "requests" && list != "limits") return false;
   const Path owner(path.begin(), path.end() - 2);
   return std::find(kResourceRequirements.begin(), kResourceRequirements.end(), owner) !=
          kResourceRequirements.end();
@@ -67,7 +67,9 @@ bool MatchesAt(const Json& desired, const Json& observed, Path& path) {
     if (!observed.is_array() || desired.size() != observed.size()) return false;
     path.push_back(kElement);
     bool same = true;
-    for (size_t i = 0; same && i < desired.size(); ++i) same = MatchesAt(desired[i], observed[i], path);
+    for (size_t i = 0; same && i < desired.size(); ++i) {
+      same = MatchesAt(desired[i], observed[i], path);
+    }
     path.pop_back();
     return same;
   }

@@ -73,18 +73,22 @@ TEST(MatchesTest, QuantitiesCompareByValueWhereTheApiserverCanonicalisesThem) {
   cpu["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["cpu"] = 1;
   cpu_observed["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["cpu"] = "1";
   EXPECT_TRUE(Matches(cpu, cpu_observed)) << "an integer quantity comes back as text";
-  Json claim = {{"spec", {{"resources", {{"requests", {{"storage", "10Gi"}}}}}}}};
-  EXPECT_TRUE(Matches(claim, {{"spec", {{"resources", {{"requests", {{"storage", "10240Mi"}}}}}}}}));
-  Json templates = {{"spec", {{"volumeClaimTemplates", {claim}}}}};
-  EXPECT_TRUE(Matches(templates, {{"spec", {{"volumeClaimTemplates",
-                                             {{{"spec", {{"resources", {{"requests", {{"storage", "10240Mi"}}}}}}}}}}}}}));
+  auto claim = [](const char* size) {
+    return Json{{"spec", {{"resources", {{"requests", {{"storage", size}}}}}}}};
+  };
+  EXPECT_TRUE(Matches(claim("10Gi"), claim("10240Mi")));
+  auto stateful_set = [&](const char* size) {
+    return Json{{"spec", {{"volumeClaimTemplates", Json::array({claim(size)})}}}};
+  };
+  EXPECT_TRUE(Matches(stateful_set("10Gi"), stateful_set("10240Mi")));
 }
 
 TEST(MatchesTest, QuantityEqualityIsByPathNotByKeyName) {
   EXPECT_FALSE(Matches({{"env", {{{"name", "X"}, {"value", "1024Mi"}}}}},
                        {{"env", {{{"name", "X"}, {"value", "1Gi"}}}}}));
   // A "requests" or "storage" key elsewhere is not a ResourceRequirements the apiserver rewrites.
-  EXPECT_FALSE(Matches({{"requests", {{"storage", "10Gi"}}}}, {{"requests", {{"storage", "10240Mi"}}}}));
+  EXPECT_FALSE(Matches({{"requests", {{"storage", "10Gi"}}}},
+                       {{"requests", {{"storage", "10240Mi"}}}}));
   EXPECT_FALSE(Matches({{"spec", {{"sizeLimit", "1Gi"}}}}, {{"spec", {{"sizeLimit", "1024Mi"}}}}));
 }
 
@@ -97,7 +101,8 @@ TEST(MatchesTest, NumbersCompareByValue) {
 // The apiserver returns each zero value render sends (tests/integration/matches_apiserver_test.cc):
 // an absent one was deleted by someone, and taking it for "unchanged" left it deleted for good.
 TEST(MatchesTest, AZeroValueDoesNotMatchAnAbsentField) {
-  for (const Json& zero : {Json(false), Json(0), Json(""), Json::object(), Json::array(), Json(nullptr)}) {
+  for (const Json& zero :
+       {Json(false), Json(0), Json(""), Json::object(), Json::array(), Json(nullptr)}) {
     EXPECT_FALSE(Matches({{"allowPrivilegeEscalation", zero}}, Json::object())) << zero.dump();
     EXPECT_TRUE(Matches({{"allowPrivilegeEscalation", zero}}, {{"allowPrivilegeEscalation", zero}}))
         << zero.dump();
