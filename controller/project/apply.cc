@@ -1,8 +1,11 @@
 #include "controller/project/apply.h"
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <regex>
+#include <string_view>
+#include <vector>
 
 #include <prometheus/counter.h>
 
@@ -12,69 +15,66 @@
 namespace kubabase::project {
 namespace {
 
-bool IsZero(const Json& value) {
-  switch (value.type()) {
-    case Json::value_t::null: return true;
-    case Json::value_t::string: return value.get_ref<const std::string&>().empty();
-    case Json::value_t::boolean: return !value.get<bool>();
-    case Json::value_t::number_integer:
-    case Json::value_t::number_unsigned:
-    case Json::value_t::number_float: return value.get<double>() == 0.0;
-    case Json::value_t::object:
-    case Json::value_t::array: return value.empty();
-    default: return false;
-  }
+// A field's path from the object's root: object keys, and "[]" for any element of a list.
+using Path = std::vector<std::string_view>;
+constexpr std::string_view kElement = "[]";
+
+// Where the apiserver rewrites a quantity in its canonical form ("0.5" -> "500m", "1024Mi" ->
+// "1Gi", the number 1 -> "1"; tests/integration/matches_apiserver_test.cc shows each): the values
+// of a core/v1 ResourceRequirements' requests and limits, at the places render puts one.
+bool IsQuantityPath(const Path& path) {
+  static const std::vector<Path> kResourceRequirements = {
+      {"spec", "template", "spec", "containers", kElement, "resources"},  // pod templates
+      {"spec", "resources"},                                              // PersistentVolumeClaim
+      {"spec", "volumeClaimTemplates", kElement, "spec", "resources"},    // StatefulSet
+  };
+  if (path.size() < 2) return false;
+  const std::string_view list = path[path.size() - 2];
+  if (list != "requests" && list != "limits") return false;
+  const Path owner(path.begin(), path.end() - 2);
+  return std::find(kResourceRequirements.begin(), kResourceRequirements.end(), owner) !=
+         kResourceRequirements.end();
 }
 
-// Fields whose string values are quantities the apiserver rewrites in canonical form.
-bool IsQuantityField(std::string_view key, std::string_view parent) {
-  return parent == "requests" || parent == "limits" || parent == "capacity" ||
-         key == "storage" || key == "sizeLimit";
+// Equal values, for two quantities each a string or a number; false if either does not parse.
+bool SameQuantity(const Json& desired, const Json& observed) {
+  auto as_text = [](const Json& v) -> std::string {
+    if (v.is_string()) return v.get<std::string>();
+    if (v.is_number()) return v.dump();
+    return "";
+  };
+  long double a = 0, b = 0;
+  if (!ParseQuantity(as_text(desired), &a) || !ParseQuantity(as_text(observed), &b)) return false;
+  // Relative 1e-15: far above long double rounding (1e-19), far below one unit of any quantity
+  // we render ("10Gi" and one byte more differ by 1e-10).
+  return std::fabs(a - b) <= 1e-15L * std::max(std::fabs(a), std::fabs(b));
 }
 
-bool MatchesAt(const Json& desired, const Json& observed, std::string_view key,
-               std::string_view parent) {
+bool MatchesAt(const Json& desired, const Json& observed, Path& path) {
   if (desired.is_object()) {
-    if (!observed.is_object()) return IsZero(desired) && IsZero(observed);
-    for (const auto& [child_key, child] : desired.items()) {
-      auto it = observed.find(child_key);
-      if (it == observed.end()) {
-        if (!IsZero(child)) return false;
-        continue;
-      }
-      if (!MatchesAt(child, *it, child_key, key)) return false;
+    if (!observed.is_object()) return false;
+    for (auto it = desired.begin(); it != desired.end(); ++it) {
+      auto found = observed.find(it.key());
+      if (found == observed.end()) return false;
+      path.push_back(it.key());
+      const bool same = MatchesAt(*it, *found, path);
+      path.pop_back();
+      if (!same) return false;
     }
     return true;
   }
   if (desired.is_array()) {
-    if (!observed.is_array()) return IsZero(desired) && IsZero(observed);
-    if (desired.size() != observed.size()) return false;
-    for (size_t i = 0; i < desired.size(); ++i) {
-      // List elements are compared as values of the list's own field.
-      if (!MatchesAt(desired[i], observed[i], key, parent)) return false;
+    if (!observed.is_array() || desired.size() != observed.size()) return false;
+    path.push_back(kElement);
+    bool same = true;
+    for (size_t i = 0; same && i < desired.size(); ++i) {
+      same = MatchesAt(desired[i], observed[i], path);
     }
-    return true;
+    path.pop_back();
+    return same;
   }
-  if (desired.is_number() && observed.is_number()) {
-    if (desired.is_number_float() || observed.is_number_float()) {
-      return desired.get<double>() == observed.get<double>();
-    }
-    return desired == observed;  // nlohmann compares signed and unsigned by value
-  }
-  if (desired == observed) return true;
-  if (IsZero(desired) && IsZero(observed)) return true;
-  if (IsQuantityField(key, parent)) {
-    auto as_text = [](const Json& v) -> std::string {
-      if (v.is_string()) return v.get<std::string>();
-      if (v.is_number()) return v.dump();
-      return "";
-    };
-    long double a = 0, b = 0;
-    if (ParseQuantity(as_text(desired), &a) && ParseQuantity(as_text(observed), &b)) {
-      return std::fabs(a - b) <= 1e-9L * std::max(std::fabs(a), std::fabs(b));
-    }
-  }
-  return false;
+  if (desired == observed) return true;  // numbers compare by value across int/unsigned/float
+  return IsQuantityPath(path) && SameQuantity(desired, observed);
 }
 
 const Json& MetadataOf(const Json& object) {
@@ -118,7 +118,8 @@ bool ParseQuantity(std::string_view text, long double* value) {
 
 bool Matches(const Json& desired, const Json& observed) {
   try {
-    return MatchesAt(desired, observed, "", "");
+    Path path;
+    return MatchesAt(desired, observed, path);
   } catch (const std::exception&) {
     return false;  // a malformed object is never "the same": apply it
   }

@@ -35,15 +35,29 @@ namespace kubabase::project {
 
 using Json = kube::Json;
 
-// True when every field of `desired` is present in `observed` with an equal value:
-// - objects: each desired key must match (keys only in `observed`, such as those the apiserver
-//   defaults or other controllers add, are ignored);
-// - lists: same length, compared element by element (an element is itself a subset match);
-// - numbers compare by value (1 == 1.0, signed == unsigned);
-// - quantities under resources.requests/limits, `storage` and `sizeLimit` compare by value, as
-//   the apiserver canonicalises them ("1024Mi" == "1Gi", "0.5" == "500m");
-// - a desired zero value ("", 0, false, {}, [], null) matches an absent field, because the
-//   apiserver drops omitempty fields and the two cannot be told apart on read.
+// True when every field of `desired` is present in `observed` with an equal value. The rules,
+// each proven for every field of every object render produces (minimal and full fixtures, paused,
+// non-canonical quantities):
+// - objects: each desired key must be present and match; keys only in `observed` (the
+//   apiserver's defaults, metadata and status it owns, other managers' fields) are ignored;
+// - lists: same length, element by element (an element is itself matched by these rules);
+// - scalars: equal JSON values; numbers by value (1 == 1.0, signed == unsigned); nothing else is
+//   equal: no type coercion, and a zero value ("", 0, false, {}, null) does NOT match an absent
+//   field. The real apiserver returns every zero value render sends (false, replicas: 0,
+//   podSelector: {}, emptyDir: {}), so an absent one was deleted by someone: drift;
+// - quantities compare by value ("1024Mi" == "1Gi", "0.5" == "500m", 1 == "1") only where the
+//   apiserver canonicalises them, by path: the requests and limits of
+//   spec.template.spec.containers[].resources, spec.resources (PersistentVolumeClaim) and
+//   spec.volumeClaimTemplates[].spec.resources. Elsewhere "1Gi" and "1024Mi" differ. These are
+//   the only leaves the apiserver returned changed (cpu "0.5" -> "500m", 1 -> "1", "1024Mi" ->
+//   "1Gi", "0.5Gi" -> "512Mi", "20480Mi" -> "20Gi", "1.5Gi" -> "1536Mi").
+// Proofs: controller/project/matches_proof_test.cc (changing or deleting any field makes this
+// false; the two exceptions above are its named cases) and
+// tests/integration/matches_apiserver_test.cc (this is true for what the real kube-apiserver
+// returns after a server-side apply of each object, and for that object as the cache holds it).
+// A new rendered field or kind is covered by both tests without editing them. A new place for a
+// quantity needs a line in IsQuantityPath (apply.cc); the integration test fails without it once
+// a case renders a non-canonical value there (as "acme-quantities" does for the three above).
 // Pure; never throws.
 bool Matches(const Json& desired, const Json& observed);
 
