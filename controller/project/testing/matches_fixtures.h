@@ -36,7 +36,9 @@ struct MatchesCase {
 // render_testing.h. When render's signature changes, this is the one function to adapt.
 inline StatusOr<std::vector<Json>> RenderForMatches(const Project& project,
                                                     const Defaults& defaults) {
-  return DesiredObjects(project, defaults, FixedKeys(), FixedUserSecrets());
+  StatusOr<Rendered> rendered = DesiredState(project, defaults, FixedKeys(), FixedUserSecrets());
+  if (!rendered.ok()) return rendered.status();
+  return std::move(rendered->objects);
 }
 
 // testdata/<fixture>.project.json renamed to `name` with `spec_patch` merged into its spec
