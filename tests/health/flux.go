@@ -12,8 +12,10 @@ package main
 //   runtime/cel/status_reader.go     rules keyed by GroupKind; a rule without kind covers a group
 // and in github.com/kubernetes-sigs/cli-utils pkg/kstatus/polling/statusreaders/common.go
 // (errResourceToResourceStatus): an evaluation error makes the object's status Unknown.
-// kustomize-controller (internal/controller/kustomization_controller.go) puts this reader before
-// the default kstatus readers, so for a covered kind kstatus is not consulted at all.
+// kustomize-controller (internal/controller/kustomization_controller.go, getClientAndPoller) puts
+// this reader before the default kstatus readers, and the poller asks the first reader that
+// Supports the kind (fluxcd/cli-utils pkg/kstatus/polling/polling.go, engine/engine.go), so for a
+// covered kind kstatus is not consulted at all.
 
 import (
 	"bytes"
