@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Runs docs/argocd-health.lua, the Argo CD health check for Project, with Debian's lua5.4 on
-every case of testdata/argocd-health-cases.yaml, and checks that:
-  - each case reports the expected Argo CD health status and message;
+every case of testdata/health-cases.yaml (the table tests/health holds kstatus and Flux to as
+well), and checks that:
+  - each case reports the expected Argo CD health status and message (expect.argocd);
   - the script is also valid Lua 5.1 as far as a lexical check can tell (Argo CD runs gopher-lua,
     a Lua 5.1: no goto/labels, //, bitwise operators, <const>/<close>, 5.2+ library functions);
   - docs/gitops.md embeds exactly this script (one copy to maintain).
@@ -18,7 +19,7 @@ import yaml
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SCRIPT = os.path.join(ROOT, "docs", "argocd-health.lua")
-CASES = os.path.join(ROOT, "tests", "install", "testdata", "argocd-health-cases.yaml")
+CASES = os.path.join(ROOT, "tests", "install", "testdata", "health-cases.yaml")
 DOC = os.path.join(ROOT, "docs", "gitops.md")
 failures = []
 
@@ -78,7 +79,7 @@ def run_case(lua, case):
         failures.append(f"{case['name']}: lua failed: {out.stderr.strip()}")
         return
     status, _, message = out.stdout.partition("\n")
-    want = case["expect"]
+    want = case["expect"]["argocd"]
     if status != want["status"]:
         failures.append(f"{case['name']}: health {status} ({message!r}), want {want['status']}")
     elif want.get("message") and want["message"] not in message:
@@ -94,7 +95,7 @@ def main():
     cases = yaml.safe_load(open(CASES))
     for case in cases:
         run_case(lua, case)
-    seen = {c["expect"]["status"] for c in cases}
+    seen = {c["expect"]["argocd"]["status"] for c in cases}
     for status in ["Healthy", "Progressing", "Degraded", "Suspended"]:
         if status not in seen:
             failures.append(f"no case expects {status}")
