@@ -155,7 +155,7 @@ TEST_F(ProjectReconcilerTest, AFailedSecretReadIsRetriedAndNeverMeansNewKeys) {
   cluster_.ClearCalls();
   auto action = Reconcile("shop");
   EXPECT_EQ(action.status().code(), StatusCode::kUnavailable);
-  EXPECT_EQ(cluster_.Count("apply", "secrets"), 0);
+  EXPECT_EQ(cluster_.Count("apply", Resource::Secrets()), 0);
   EXPECT_EQ(Stored(Resource::Secrets(), "project-shop", "api-keys")["data"], keys);
   EXPECT_NE(StatusOf("shop")["phase"], "Failed");
 }
@@ -166,7 +166,7 @@ TEST_F(ProjectReconcilerTest, ADeletedChildIsRestoredWithOneWrite) {
   cluster_.Remove(Resource::Services(), "project-shop", "auth");
   cluster_.ClearCalls();
   ASSERT_TRUE(Reconcile("shop").ok());
-  EXPECT_EQ(cluster_.Count("apply", "services"), 1);
+  EXPECT_EQ(cluster_.Count("apply", Resource::Services()), 1);
   EXPECT_FALSE(Stored(Resource::Services(), "project-shop", "auth").is_null());
 }
 
@@ -202,7 +202,7 @@ TEST_F(ProjectReconcilerTest, ARefusedRequestIsReportedOnTheStatusOnceAndCleared
   cluster_.ClearCalls();
   cluster_.FailNext("apply", PermissionDeniedError(refusal));
   EXPECT_EQ(Reconcile("shop").status().code(), StatusCode::kPermissionDenied);
-  EXPECT_EQ(cluster_.Count("apply", "projects"), 0);
+  EXPECT_EQ(cluster_.Count("apply", ProjectsResource()), 0);
   EXPECT_EQ(events_.queued(), events_after_first);
 
   // Fixed (the role was mended): the next reconcile clears it.
@@ -264,8 +264,8 @@ TEST_F(ProjectReconcilerTest, AForeignNamespaceIsAConflictAndIsNotTouched) {
   cluster_.Put(ProjectsResource(), ProjectObject("shop"));
   ASSERT_TRUE(Reconcile("shop").ok());
   EXPECT_EQ(ConditionReason("shop", "Stalled"), "NamespaceConflict/True");
-  EXPECT_EQ(cluster_.Count("apply", "namespaces"), 0);
-  EXPECT_EQ(cluster_.Count("apply", "secrets"), 0);
+  EXPECT_EQ(cluster_.Count("apply", Resource::Namespaces()), 0);
+  EXPECT_EQ(cluster_.Count("apply", Resource::Secrets()), 0);
 }
 
 TEST_F(ProjectReconcilerTest, ASpecTheSchemaLetThroughButWeCannotUseStallsWithoutWrites) {
@@ -288,7 +288,7 @@ TEST_F(ProjectReconcilerTest, DeletePolicyDeletesTheNamespaceAndWaitsForItBefore
   auto waiting = Reconcile("shop");
   ASSERT_TRUE(waiting.ok());
   EXPECT_TRUE(waiting->requeue());
-  EXPECT_EQ(cluster_.Count("delete", "namespaces"), 1);
+  EXPECT_EQ(cluster_.Count("delete", Resource::Namespaces()), 1);
   EXPECT_FALSE(Stored(ProjectsResource(), "", "shop")["metadata"]["finalizers"].empty());
   cluster_.Remove(Resource::Namespaces(), "", "project-shop");  // the namespace controller is done
   auto done = Reconcile("shop");
@@ -382,7 +382,7 @@ TEST_F(ProjectReconcilerTest, DeletingAProjectNeverTouchesANamespaceThatIsNotOur
   auto action = Reconcile("shop");
   ASSERT_TRUE(action.ok()) << action.status().ToString();
   EXPECT_EQ(cluster_.Count("delete"), 0);
-  EXPECT_EQ(cluster_.Count("patch", "namespaces"), 0);
+  EXPECT_EQ(cluster_.Count("patch", Resource::Namespaces()), 0);
   EXPECT_TRUE(Stored(ProjectsResource(), "", "shop")["metadata"]["finalizers"].empty());
 }
 
