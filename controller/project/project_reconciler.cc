@@ -203,7 +203,11 @@ Status ProjectReconciler::ReadUserSecrets(const Project& project, UserSecrets* o
     }
     StatusOr<std::map<std::string, std::string>> values = SecretValues(*secret);
     if (!values.ok()) {
-      *problem = Problem{"InvalidSecret", values.status().message()};
+      *problem = Problem{"InvalidSecret",
+                         values.status()
+                             .Annotate(ref.namespace_ + "/" + ref.name +
+                                       " named by spec.storage.s3.credentialsSecretRef")
+                             .message()};
       return Status::Ok();
     }
     for (std::string_view k : {names::kAwsAccessKeyIdKey, names::kAwsSecretAccessKeyKey}) {
@@ -375,7 +379,11 @@ StatusOr<kube::Action> ProjectReconciler::ReconcileProject(const Json& object,
     if (!secret) continue;
     StatusOr<std::map<std::string, std::string>> values = SecretValues(*secret);
     if (!values.ok()) {
-      if (!problem) problem = Problem{"InvalidSecret", values.status().message()};
+      // Name the Secret: the message is what the user has to go and fix.
+      if (!problem) {
+        problem = Problem{"InvalidSecret",
+                          values.status().Annotate(ns + "/" + std::string(name)).message()};
+      }
       continue;
     }
     (name == names::kDbCredentialsSecret ? existing.db_credentials : existing.api_keys) = *values;
