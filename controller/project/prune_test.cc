@@ -58,7 +58,8 @@ TEST_F(PruneTest, AnObjectRenderNoLongerProducesIsDeleted) {
   cluster_.Put(Resource::ConfigMaps(), ConfigMap("project-shop", "leftover", Labels("shop", true)));
   cluster_.ClearCalls();
   ASSERT_TRUE(Reconcile("shop").ok());
-  EXPECT_EQ(DeletedNames(Resource::ConfigMaps()), std::vector<std::string>{"project-shop/leftover"});
+  EXPECT_EQ(DeletedNames(Resource::ConfigMaps()),
+            std::vector<std::string>{"project-shop/leftover"});
   EXPECT_TRUE(Stored(Resource::ConfigMaps(), "project-shop", "leftover").is_null());
   EXPECT_EQ(EventCount("shop", "Pruned", "Normal"), 1);
 }

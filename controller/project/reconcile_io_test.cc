@@ -22,8 +22,9 @@ class ReconcileIoTest : public testing::ReconcilerFixture {
   // with values this test chose (so a regenerated one cannot equal them by chance).
   void PutExistingKeys(const std::string& name) {
     const std::string ns = "project-" + name;
-    const Json labels = {{std::string(names::kProjectLabel), name},
-                         {std::string(names::kManagedByLabel), std::string(names::kManagedByValue)}};
+    const Json labels = {
+        {std::string(names::kProjectLabel), name},
+        {std::string(names::kManagedByLabel), std::string(names::kManagedByValue)}};
     cluster_.Put(Resource::Namespaces(), {{"metadata", {{"name", ns}, {"labels", labels}}}});
     Json passwords = Json::object();
     for (const std::string& role : LoginRoles()) {
@@ -37,8 +38,8 @@ class ReconcileIoTest : public testing::ReconcilerFixture {
          Base64Encode(SignHs256(ApiKeyClaims("anon", name, issued), jwt_secret))},
         {std::string(names::kServiceRoleKeyKey),
          Base64Encode(SignHs256(ApiKeyClaims("service_role", name, issued), jwt_secret))}};
-    for (const auto& [secret, data] :
-         {std::pair{names::kDbCredentialsSecret, passwords}, std::pair{names::kApiKeysSecret, api}}) {
+    for (const auto& [secret, data] : {std::pair{names::kDbCredentialsSecret, passwords},
+                                       std::pair{names::kApiKeysSecret, api}}) {
       cluster_.Put(Resource::Secrets(),
                    {{"metadata", {{"name", std::string(secret)}, {"namespace", ns},
                                   {"labels", labels}}},

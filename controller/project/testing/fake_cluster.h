@@ -190,7 +190,8 @@ class FakeCluster final : public kube::testing::UnimplementedApiClient {
     calls_.back().apply_options = options;
     if (Status failed = TakeFailure("apply"); !failed.ok()) return failed;
     if (options.field_manager.empty()) {
-      return InvalidArgumentError("PATCH with apply requires fieldManager").WithHttp(400, "BadRequest");
+      return InvalidArgumentError("PATCH with apply requires fieldManager")
+          .WithHttp(400, "BadRequest");
     }
     const std::string key = Key(resource, resource.namespaced ? ns : "", name);
     auto it = objects_.find(key);

@@ -1,7 +1,8 @@
-// ReconcilerFixture: the gtest fixture of the ProjectReconciler unit tests (project_reconciler_test,
-// prune_test, reconcile_reasons_test, ...). It drives the reconciler only through its public
-// interface: Reconcile(key), ReconcilerOptions and the CacheReader, which is a FakeCache built
-// from production's WatchSpecs (fake_cache.h), so the reconciler sees what the real cache holds.
+// ReconcilerFixture: the gtest fixture of the ProjectReconciler unit tests
+// (project_reconciler_test, prune_test, reconcile_reasons_test, ...). It drives the reconciler
+// only through its public interface: Reconcile(key), ReconcilerOptions and the CacheReader, which
+// is a FakeCache built from production's WatchSpecs (fake_cache.h), so the reconciler sees what
+// the real cache holds.
 //
 //   class PruneTest : public testing::ReconcilerFixture {};
 //   TEST_F(PruneTest, ...) {
@@ -66,7 +67,8 @@ class ReconcilerFixture : public ::testing::Test {
   ProjectReconciler& reconciler() {
     if (!reconciler_) {
       reconciler_ = std::make_unique<ProjectReconciler>(cluster_, cache_->Reader(), options_);
-      reconciler_->set_enqueue([this](const kube::ObjectKey& key) { enqueued_.push_back(key.name); });
+      reconciler_->set_enqueue(
+          [this](const kube::ObjectKey& key) { enqueued_.push_back(key.name); });
     }
     return *reconciler_;
   }
