@@ -1,21 +1,30 @@
 // FakeCluster: a TEST DOUBLE for the reconciler's control flow. An in-memory ApiClient that stores
-// objects, applies, patches and deletes them crudely, and records every call, so that unit tests
-// can count writes ("a steady state makes zero writes") and script failures. It is NOT the
-// apiserver: no defaulting, no validation, no garbage collection, apply is a JSON merge. What the
-// API really does is proven by tests/e2e against a real control plane. Watch is not offered
-// (kUnimplemented "FakeCluster: Watch").
+// objects, applies, patches and deletes them crudely, and records every call (with its apply
+// options), so that unit tests can count writes ("a steady state makes zero writes") and script
+// failures. It is NOT the apiserver: no defaulting, no validation, no garbage collection. Apply is
+// a JSON merge, except that fields the same field manager applied before and omits now are
+// removed (what server-side apply does to fields one manager alone owns); an apply without a
+// field manager fails with kInvalidArgument, as the apiserver answers 400. Label selectors: the
+// equality-based forms only (a=b, a==b, a!=b, a, !a); a set-based one or a field selector fails
+// the call with kUnimplemented rather than matching wrongly. What the API really does is proven
+// by tests/e2e against a real control plane. Watch is not offered (kUnimplemented
+// "FakeCluster: Watch"); FakeCache (fake_cache.h) builds the informer caches from Snapshot().
 //
 //   FakeCluster cluster;
 //   cluster.Put(Resource::Namespaces(), ns_object);        // pre-existing state
 //   cluster.FailNext("apply", UnavailableError("etcd"));   // the next Apply fails
-//   ... reconcile with cluster as the ApiClient and cluster.Reader() as the cache ...
+//   ... reconcile with cluster as the ApiClient and FakeCache(cluster).Reader() as the cache ...
 //   EXPECT_EQ(cluster.Writes(), 0);
+//   EXPECT_EQ(cluster.Count("apply", Resource::Secrets()), 0);
 //
 // Thread-safe (one mutex); tests use it from one thread.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <map>
 #include <mutex>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -40,13 +49,23 @@ class FakeCluster final : public kube::testing::UnimplementedApiClient {
     std::string name;
     std::string subresource;
     Json body;
+    kube::ApplyOptions apply_options;  // apply only
   };
 
-  // Stores `object` as is (a resourceVersion and uid are added when missing).
+  // The verbs Record() uses; Count() rejects any other.
+  static const std::set<std::string>& Verbs() {
+    static const std::set<std::string> kVerbs = {"get",   "list",  "create", "update",
+                                                 "patch", "apply", "delete"};
+    return kVerbs;
+  }
+
+  // Stores `object` as is, with a new resourceVersion as every write to the apiserver gets (a
+  // cache keeps its old copy of an object whose resourceVersion did not change); uid and
+  // creationTimestamp are added when missing.
   void Put(const Resource& resource, Json object) {
     std::lock_guard lock(mu_);
     Json& meta = object["metadata"];
-    if (!meta.contains("resourceVersion")) meta["resourceVersion"] = std::to_string(++rv_);
+    meta["resourceVersion"] = std::to_string(++rv_);
     if (!meta.contains("uid")) meta["uid"] = "uid-" + std::to_string(rv_);
     if (!meta.contains("creationTimestamp")) meta["creationTimestamp"] = "2026-01-01T00:00:00Z";
     objects_[Key(resource, meta.value("namespace", ""), meta.value("name", ""))] = object;
@@ -87,13 +106,22 @@ class FakeCluster final : public kube::testing::UnimplementedApiClient {
     for (const Call& c : calls_) n += (c.verb != "get" && c.verb != "list") ? 1 : 0;
     return n;
   }
-  int Count(const std::string& verb, const std::string& resource = "") const {
+  // Calls of `verb` (one of Verbs(); any other fails the test), of every resource or of
+  // `resource`. A Resource rather than a name: calls are recorded by GroupResource()
+  // ("projects.kubabase.io"), and a count by a name never recorded ("projects") would be 0
+  // whatever the code did.
+  int Count(const std::string& verb) const { return CountMatching(verb, nullptr); }
+  int Count(const std::string& verb, const Resource& resource) const {
+    return CountMatching(verb, &resource);
+  }
+
+  // What List would return, as the apiserver filters it (namespace "" = all), without recording
+  // a call or taking a scripted failure: what a watch's list would have delivered.
+  // Errors: kUnimplemented for a selector the fake does not understand.
+  StatusOr<std::vector<Json>> Snapshot(const Resource& resource, std::string_view ns,
+                                       const std::string& label_selector) const {
     std::lock_guard lock(mu_);
-    int n = 0;
-    for (const Call& c : calls_) {
-      n += (c.verb == verb && (resource.empty() || c.resource == resource)) ? 1 : 0;
-    }
-    return n;
+    return SelectLocked(resource, ns, label_selector);
   }
 
   StatusOr<Json> Get(const Resource& resource, std::string_view ns, std::string_view name,
@@ -110,15 +138,13 @@ class FakeCluster final : public kube::testing::UnimplementedApiClient {
     std::lock_guard lock(mu_);
     Record("list", resource, ns, "", "", nullptr);
     if (Status failed = TakeFailure("list"); !failed.ok()) return failed;
-    Json items = Json::array();
-    const std::string prefix = resource.GroupResource() + "|";
-    for (const auto& [key, object] : objects_) {
-      if (key.rfind(prefix, 0) != 0) continue;
-      if (!ns.empty() && object["metadata"].value("namespace", "") != ns) continue;
-      if (!SelectorMatches(options.label_selector, object)) continue;
-      items.push_back(object);
+    if (!options.field_selector.empty()) {
+      return UnimplementedError("FakeCluster: field selector " + options.field_selector);
     }
-    return Json{{"metadata", {{"resourceVersion", std::to_string(rv_)}}}, {"items", items}};
+    KUBABASE_ASSIGN_OR_RETURN(std::vector<Json> selected,
+                              SelectLocked(resource, ns, options.label_selector));
+    return Json{{"metadata", {{"resourceVersion", std::to_string(rv_)}}},
+                {"items", Json(std::move(selected))}};
   }
   StatusOr<Json> Create(const Resource& resource, std::string_view ns,
                         const Json& object) override {
@@ -161,10 +187,27 @@ class FakeCluster final : public kube::testing::UnimplementedApiClient {
                        const Json& object, const kube::ApplyOptions& options) override {
     std::lock_guard lock(mu_);
     Record("apply", resource, ns, name, options.subresource, &object);
+    calls_.back().apply_options = options;
     if (Status failed = TakeFailure("apply"); !failed.ok()) return failed;
-    auto it = objects_.find(Key(resource, resource.namespaced ? ns : "", name));
+    if (options.field_manager.empty()) {
+      return InvalidArgumentError("PATCH with apply requires fieldManager")
+          .WithHttp(400, "BadRequest");
+    }
+    const std::string key = Key(resource, resource.namespaced ? ns : "", name);
+    auto it = objects_.find(key);
+    if (it == objects_.end() && !options.subresource.empty()) return NotFound(resource, name);
     Json merged = it == objects_.end() ? Json::object() : it->second;
-    merged.merge_patch(object);
+    // The status subresource takes only status; the main resource ignores it.
+    Json applied = object;
+    if (options.subresource == "status") {
+      applied = {{"status", object.value("status", Json::object())}};
+    } else if (applied.is_object()) {
+      applied.erase("status");
+    }
+    Json& before = applied_[key][options.field_manager + "|" + options.subresource];
+    RemoveOmitted(merged, before, applied);
+    before = applied;
+    merged.merge_patch(applied);
     return Store(resource, ns, name, merged);
   }
   Status Delete(const Resource& resource, std::string_view ns, std::string_view name,
@@ -184,6 +227,7 @@ class FakeCluster final : public kube::testing::UnimplementedApiClient {
       meta["deletionTimestamp"] = "2026-01-01T00:00:00Z";  // namespaces terminate slowly
       return Status::Ok();
     }
+    applied_.erase(it->first);
     objects_.erase(it);
     return Status::Ok();
   }
@@ -196,6 +240,7 @@ class FakeCluster final : public kube::testing::UnimplementedApiClient {
   void Remove(const Resource& resource, std::string_view ns, std::string_view name) {
     std::lock_guard lock(mu_);
     objects_.erase(Key(resource, resource.namespaced ? ns : "", name));
+    applied_.erase(Key(resource, resource.namespaced ? ns : "", name));
   }
 
  private:
@@ -206,20 +251,75 @@ class FakeCluster final : public kube::testing::UnimplementedApiClient {
     return NotFoundError(resource.GroupResource() + " \"" + std::string(name) + "\" not found")
         .WithHttp(404, "NotFound");
   }
-  // "a=b,c=d" only (all the reconciler uses).
-  static bool SelectorMatches(const std::string& selector, const Json& object) {
+  // The equality-based label selector forms: a=b, a==b, a!=b, a (exists), !a (absent).
+  static StatusOr<bool> SelectorMatches(const std::string& selector, const Json& object) {
     if (selector.empty()) return true;
     const Json labels = object["metadata"].value("labels", Json::object());
     std::stringstream terms(selector);
     std::string term;
+    bool all = true;
     while (std::getline(terms, term, ',')) {
-      size_t eq = term.find('=');
-      std::string key = term.substr(0, eq);
-      std::string value = eq == std::string::npos ? "" : term.substr(eq + 1);
-      if (!labels.contains(key)) return false;
-      if (eq != std::string::npos && labels[key] != value) return false;
+      if (term.find_first_of(" ()") != std::string::npos) {
+        return UnimplementedError("FakeCluster: label selector " + selector);
+      }
+      const size_t op = term.find_first_of("!=");
+      if (op == std::string::npos) {
+        all = all && labels.contains(term);
+        continue;
+      }
+      if (op == 0) {
+        all = all && !labels.contains(term.substr(1));
+        continue;
+      }
+      const bool negated = term[op] == '!';
+      size_t value_at = op + 1;
+      if (!negated && value_at < term.size() && term[value_at] == '=') ++value_at;  // ==
+      if (negated && (value_at >= term.size() || term[value_at] != '=')) {
+        return UnimplementedError("FakeCluster: label selector " + selector);
+      }
+      if (negated) ++value_at;
+      const std::string key = term.substr(0, op);
+      const std::string value = term.substr(value_at);
+      const bool equal = labels.contains(key) && labels[key] == value;
+      all = all && (negated ? !equal : equal);
     }
-    return true;
+    return all;
+  }
+  StatusOr<std::vector<Json>> SelectLocked(const Resource& resource, std::string_view ns,
+                                           const std::string& label_selector) const {
+    std::vector<Json> out;
+    const std::string prefix = resource.GroupResource() + "|";
+    for (const auto& [key, object] : objects_) {
+      if (key.rfind(prefix, 0) != 0) continue;
+      if (!ns.empty() && object["metadata"].value("namespace", "") != ns) continue;
+      KUBABASE_ASSIGN_OR_RETURN(bool matches, SelectorMatches(label_selector, object));
+      if (matches) out.push_back(object);
+    }
+    return out;
+  }
+  // Server-side apply by one manager, crudely: what it applied `before` and omits `now` goes.
+  static void RemoveOmitted(Json& stored, const Json& before, const Json& now) {
+    if (!stored.is_object() || !before.is_object()) return;
+    for (const auto& [field, value] : before.items()) {
+      if (!stored.contains(field)) continue;
+      if (!now.is_object() || !now.contains(field)) {
+        stored.erase(field);
+      } else if (value.is_object() && now[field].is_object()) {
+        RemoveOmitted(stored[field], value, now[field]);
+      }
+    }
+  }
+  int CountMatching(const std::string& verb, const Resource* resource) const {
+    if (Verbs().count(verb) == 0) {
+      ADD_FAILURE() << "FakeCluster::Count: \"" << verb << "\" is not a verb it records";
+    }
+    std::lock_guard lock(mu_);
+    int n = 0;
+    for (const Call& c : calls_) {
+      n += (c.verb == verb && (resource == nullptr || c.resource == resource->GroupResource()))
+               ? 1 : 0;
+    }
+    return n;
   }
   void Record(const char* verb, const Resource& resource, std::string_view ns,
               std::string_view name, std::string_view subresource, const Json* body) {
@@ -246,6 +346,8 @@ class FakeCluster final : public kube::testing::UnimplementedApiClient {
 
   mutable std::mutex mu_;
   std::map<std::string, Json> objects_;
+  // object key -> "field manager|subresource" -> what that manager last applied
+  std::map<std::string, std::map<std::string, Json>> applied_;
   std::map<std::string, std::vector<Status>> failures_;
   std::vector<Call> calls_;
   int64_t rv_ = 100;
