@@ -27,8 +27,9 @@ Json SecretObject(const std::string& ns, const std::string& name) {
 
 TEST(UserSecretRefsTest, NamesTheSecretsTheReconcilerReads) {
   ProjectSpec spec = SpecNaming("shared", "smtp", "shared", "minio");
+  // In registry order: auth (SMTP) before storage (S3).
   EXPECT_EQ(UserSecretRefs(spec),
-            (std::vector<SecretName>{{"shared", "minio"}, {"shared", "smtp"}}));
+            (std::vector<SecretName>{{"shared", "smtp"}, {"shared", "minio"}}));
 
   spec.storage.enabled = false;  // no storage: its credentials are not read
   spec.auth.smtp.host.clear();   // no SMTP host: the password is not read
