@@ -36,7 +36,7 @@ grep -Eq '^COPY --from=build /build/controller/kubabase /usr/local/bin/kubabase$
 # ... and with the build type CI's main tree is built with (scripts/test.sh), optimiser included.
 default_type="$(sed -n 's/^type="${KUBABASE_BUILD_TYPE:-\([A-Za-z]*\)}"$/\1/p' "$INSTALL_ROOT/scripts/build.sh")"
 [[ -n "$default_type" ]] || fail "cannot read scripts/build.sh's default KUBABASE_BUILD_TYPE"
-image_type="$(grep -oE 'KUBABASE_BUILD_TYPE=[A-Za-z]+' <<<"$build_stage" | cut -d= -f2 | tail -1)"
+image_type="$(grep -oE 'KUBABASE_BUILD_TYPE=[A-Za-z]+' <<<"$build_stage" | cut -d= -f2 | tail -1 || true)"
 image_type="${image_type:-$default_type}"
 ci_type="$(sed -n 's/^KUBABASE_BUILD_TYPE=\([A-Za-z]*\) .*scripts\/build\.sh "$build"$/\1/p' "$INSTALL_ROOT/scripts/test.sh")"
 [[ -n "$ci_type" ]] || fail "cannot read the build type scripts/test.sh builds its main tree with"
@@ -85,7 +85,7 @@ owner_of() {
 # ldd's own status is checked and the list must hold libcpprest (the operator's HTTP client, linked
 # from its Debian package): a failing ldd or a changed output format would otherwise leave the
 # loop below nothing to check, and it would pass.
-ldd_out="$(ldd "$binary")" || fail "ldd $binary failed: $ldd_out"
+ldd_out="$(ldd "$binary" 2>&1)" || fail "ldd $binary failed: $ldd_out"
 mapfile -t libs < <(awk '/=> \// {print $3}' <<<"$ldd_out")
 ((${#libs[@]} > 0)) || fail "ldd lists no shared library of $binary: $ldd_out"
 [[ " ${libs[*]} " == */libcpprest.so* ]] ||
