@@ -4,8 +4,8 @@
 # No container engine runs on the machines this project is developed and tested on, so this file
 # is never built there. Its build stage is therefore nothing but the two scripts CI runs on every
 # change (.ci/run -> scripts/test.sh): scripts/install-deps.sh installs the Debian 12 packages and
-# scripts/build.sh configures and builds with CMake and Ninja. What the image does is thus what CI
-# exercises. tests/install/dockerfile_test.sh checks that the runtime stage installs a Debian
+# scripts/build.sh configures and builds with CMake and Ninja (Release, warnings as errors: the
+# build type scripts/test.sh builds and tests). What the image does is thus what CI exercises. tests/install/dockerfile_test.sh checks that the runtime stage installs a Debian
 # package for every shared library the built binary links.
 #
 #   docker build -t kubabase:dev .

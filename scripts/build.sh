@@ -7,6 +7,8 @@
 #   KUBABASE_BUILD_TYPE  default Release
 #   KUBABASE_JOBS        ninja parallelism, default nproc
 #   KUBABASE_TARGETS     space-separated ninja targets, default all
+# Warnings are errors here (-DKUBABASE_WERROR=ON; CMake's own default is off, for packagers);
+# pass -DKUBABASE_WERROR=OFF as an extra arg to override.
 # Prints the path of the operator binary last. Exit status: non-zero when configure or build fails.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -17,7 +19,7 @@ build="${1:-build-release}"
 type="${KUBABASE_BUILD_TYPE:-Release}"
 jobs="${KUBABASE_JOBS:-$(nproc)}"
 
-cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE="$type" "$@" >/dev/null
+cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE="$type" -DKUBABASE_WERROR=ON "$@" >/dev/null
 # shellcheck disable=SC2086  # KUBABASE_TARGETS is a word list on purpose
 ninja -C "$build" -j "$jobs" ${KUBABASE_TARGETS:-}
 echo "$build/controller/kubabase"

@@ -39,7 +39,7 @@ fi
 
 ./scripts/install-deps.sh
 echo "== building the operator and its kubectl plugin (build/)"
-KUBABASE_BUILD_TYPE=RelWithDebInfo KUBABASE_TARGETS="kubabase kubectl-kubabase" ./scripts/build.sh build
+KUBABASE_TARGETS="kubabase kubectl-kubabase" ./scripts/build.sh build
 ./scripts/cluster-build.sh
 ./scripts/cluster-up.sh
 # shellcheck disable=SC1091

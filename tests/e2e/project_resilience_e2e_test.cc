@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <map>
 #include <string>
 #include <thread>
 #include <vector>
@@ -161,6 +162,18 @@ TEST_F(SteadyStateE2eTest, ResyncsOfAReadyProjectMakeNoWriteRequests) {
   const double reconciles_after = SumMetric(after, "kubabase_reconcile_total");
   EXPECT_GE(reconciles_after - reconciles_before, 2)
       << "no resync happened; the test proves nothing\n" << operator_->LogTail(20);
+  // The series compared below must be there: with the request metric or its verb label renamed
+  // both scrapes would hold no writes and the diff would be empty. Creating the Project wrote its
+  // children, and the watches read.
+  for (const std::vector<MetricSample>* samples : {&before, &after}) {
+    std::map<std::string, double> by_verb = RequestsByVerb(*samples);
+    ASSERT_GT(by_verb["LIST"] + by_verb["WATCH"], 0)
+        << "no LIST or WATCH counted in kubabase_api_requests_total{verb}: renamed? The test "
+           "proves nothing";
+    ASSERT_GT(writes(*samples), 0)
+        << "the Project's creation counted no write in kubabase_api_requests_total{verb}: "
+           "renamed? The test proves nothing";
+  }
   const auto writes_before = WritesByVerbAndResource(before);
   const auto writes_after = WritesByVerbAndResource(after);
   std::string diff;

@@ -2,7 +2,8 @@
 # The Dockerfile cannot be built here (no container engine), so this checks what can be checked
 # without one:
 #   1. the build stage is Debian 12 and runs exactly CI's scripts: scripts/install-deps.sh, then
-#      scripts/build.sh, and copies the binary from the path build.sh reports;
+#      scripts/build.sh with the build type scripts/test.sh uses, and copies the binary from the
+#      path build.sh reports;
 #   2. the runtime stage is debian:12-slim, runs as a numeric non-root USER, and its ENTRYPOINT is
 #      the operator;
 #   3. every runtime package it installs exists in Debian 12 (apt-cache), and every shared library
@@ -32,7 +33,15 @@ grep -q 'echo "$build/controller/kubabase"' "$INSTALL_ROOT/scripts/build.sh" ||
   fail "the operator is built at $binary, not at <build>/controller/kubabase where the Dockerfile copies it from"
 grep -Eq '^COPY --from=build /build/controller/kubabase /usr/local/bin/kubabase$' <<<"$runtime_stage" ||
   fail "runtime stage does not copy /build/controller/kubabase to /usr/local/bin/kubabase"
-pass "build stage: debian:12, scripts/install-deps.sh then scripts/build.sh, as CI runs them"
+# ... and with the build type CI's main tree is built with (scripts/test.sh), optimiser included.
+default_type="$(sed -n 's/^type="${KUBABASE_BUILD_TYPE:-\([A-Za-z]*\)}"$/\1/p' "$INSTALL_ROOT/scripts/build.sh")"
+[[ -n "$default_type" ]] || fail "cannot read scripts/build.sh's default KUBABASE_BUILD_TYPE"
+image_type="$(grep -oE 'KUBABASE_BUILD_TYPE=[A-Za-z]+' <<<"$build_stage" | cut -d= -f2 | tail -1 || true)"
+image_type="${image_type:-$default_type}"
+ci_type="$(sed -n 's/^KUBABASE_BUILD_TYPE=\([A-Za-z]*\) .*scripts\/build\.sh "$build"$/\1/p' "$INSTALL_ROOT/scripts/test.sh")"
+[[ -n "$ci_type" ]] || fail "cannot read the build type scripts/test.sh builds its main tree with"
+[[ "$image_type" == "$ci_type" ]] || fail "the image is built $image_type, CI's main build $ci_type"
+pass "build stage: debian:12, scripts/install-deps.sh then scripts/build.sh ($image_type), as CI runs them"
 
 grep -Eq '^FROM debian:12-slim AS runtime$' <<<"$runtime_stage" || fail "runtime stage is not FROM debian:12-slim"
 user="$(awk 'toupper($1)=="USER" {print $2}' <<<"$runtime_stage" | tail -1)"
@@ -73,13 +82,21 @@ owner_of() {
   done
   return 1
 }
+# ldd's own status is checked and the list must hold libcpprest (the operator's HTTP client, linked
+# from its Debian package): a failing ldd or a changed output format would otherwise leave the
+# loop below nothing to check, and it would pass.
+ldd_out="$(ldd "$binary" 2>&1)" || fail "ldd $binary failed: $ldd_out"
+mapfile -t libs < <(awk '/=> \// {print $3}' <<<"$ldd_out")
+((${#libs[@]} > 0)) || fail "ldd lists no shared library of $binary: $ldd_out"
+[[ " ${libs[*]} " == */libcpprest.so* ]] ||
+  fail "ldd's list of $binary lacks libcpprest, which it links; the list read is not the real one: $ldd_out"
 missing=()
 count=0
-while read -r lib; do
+for lib in "${libs[@]}"; do
   [[ -n "$lib" ]] || continue
   count=$((count + 1))
   pkg="$(owner_of "$lib")" || fail "no Debian package owns $lib (linked by $binary)"
   is_provided "$pkg" || { expand_provided; is_provided "$pkg"; } || missing+=("$pkg ($lib)")
-done < <(ldd "$binary" | awk '/=> \// {print $3}')
+done
 ((${#missing[@]} == 0)) || fail "the runtime stage lacks packages for: ${missing[*]}"
 pass "all $count shared libraries of $(basename "$binary") come from the runtime stage's ${#runtime_pkgs[@]} packages or their dependencies"

@@ -24,19 +24,26 @@ helm lint --strict "$chart" "${kv[@]}" >"$work/lint" 2>&1 || { cat "$work/lint";
 helm lint --strict "$chart" "${kv[@]}" -f "$all" >"$work/lint" 2>&1 || { cat "$work/lint"; fail "helm lint (values-all.yaml)"; }
 pass "helm lint --strict: default values and values-all.yaml"
 
-rejects() { # description, helm template args...
-  local what="$1"; shift
+# Each case must fail for its own reason: the error names the value at fault (schema errors) or
+# is the template's own `fail` text. A failure of any other kind (a template that no longer
+# renders, a broken schema file, a missing chart) would otherwise count as a rejection.
+rejects() { # description, extended regex the error must match (case-insensitive), helm template args...
+  local what="$1" reason="$2"; shift 2
   if helm template x "$chart" "${kv[@]}" "$@" >/dev/null 2>"$work/err"; then
     fail "the chart accepted $what"
   fi
+  grep -Eiq -- "$reason" "$work/err" || { cat "$work/err" >&2; fail "the chart refused $what, but not with an error matching /$reason/"; }
 }
-rejects "operator.logFormat=xml" --set operator.logFormat=xml
-rejects "an unknown top-level value (typo)" --set replicas=3
-rejects "an unknown operator value (typo)" --set operator.baseDomian=x.example.com
-rejects "image.digest that is not sha256" --set image.digest=latest
-rejects "2 replicas without leader election" --set replicaCount=2 --set leaderElection.enabled=false
-rejects "a ServiceMonitor without the metrics Service" --set serviceMonitor.enabled=true --set metrics.service.enabled=false
-pass "values.schema.json and the templates reject nonsense"
+rejects "operator.logFormat=xml" "operator[./]logFormat.*one of" --set operator.logFormat=xml
+rejects "an unknown top-level value (typo)" "additional propert(y|ies) '?replicas'? (is )?not allowed" --set replicas=3
+rejects "an unknown operator value (typo)" "operator.*additional propert(y|ies) '?baseDomian'? (is )?not allowed" \
+  --set operator.baseDomian=x.example.com
+rejects "image.digest that is not sha256" "image[./]digest.*pattern" --set image.digest=latest
+rejects "2 replicas without leader election" "replicaCount > 1 needs leaderElection\.enabled" \
+  --set replicaCount=2 --set leaderElection.enabled=false
+rejects "a ServiceMonitor without the metrics Service" "serviceMonitor\.enabled needs metrics\.service\.enabled" \
+  --set serviceMonitor.enabled=true --set metrics.service.enabled=false
+pass "values.schema.json and the templates reject nonsense, each with its own error"
 
 kubectl create namespace "$ns" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
 kubectl apply -f "$INSTALL_TESTDATA/servicemonitor-crd.yaml" >/dev/null || fail "could not install the stand-in ServiceMonitor CRD"
