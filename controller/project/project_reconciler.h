@@ -28,7 +28,8 @@
 //     with no gating between stages: Supabase users expect all components to exist at once and
 //     the services retry their database connection; status tells what is ready.
 //  7. Prune children with our labels that render no longer produces (a disabled component, an
-//     old bootstrap Job): only kinds child_kinds.h marks prunable. Never the key Secrets.
+//     old bootstrap Job): only kinds ChildKinds() (resources.h) marks prunable. Never the key
+//     Secrets.
 //  8. Status from the observed children (derive_status.h), written with server-side apply on the
 //     status subresource only when it changed.
 // Each step is its own file (reconcile_*.cc, prune.cc), CloudNativePG-style.
@@ -37,8 +38,9 @@
 // phase Failed. They are shown at once, though: Reconciling=True and Ready=False with reason
 // <Step>Failed (e.g. ApplyFailed) and the apiserver's message, phase Provisioning (Degraded if
 // it was Ready), what was applied before the failure in status.components; cleared by the next
-// reconcile that succeeds. Conflicts (409) are not shown: they are the normal cost of racing. A request the apiserver refuses until someone acts (403: RBAC, a quota, an
-// admission policy) is returned too, and also reported where users look: Ready=False and
+// reconcile that succeeds. Conflicts (409) are not shown: they are the normal cost of racing.
+// A request the apiserver refuses until someone acts (403: RBAC, a quota, an admission policy)
+// is returned too, and also reported where users look: Ready=False and
 // Stalled=True with reason PermissionDenied and the apiserver's message, phase Failed, and a
 // Warning Event (once, while the status says so). The next reconcile that succeeds clears it.
 // An apply rejected as invalid (400/422) is a Problem, ApplyRejected, like a conflict.

@@ -112,11 +112,9 @@ const ComponentDef& AuthComponent() {
       .condition = "AuthReady",
       .workload_resource = &kube::Resource::Deployments(),
       .workload = names::kAuth,
-      .enabled = [](const ProjectSpec& spec) { return spec.auth.enabled; },
-      .replicas = [](const ProjectSpec& spec) { return spec.auth.replicas; },
-      .image = [](const ProjectSpec& spec, const Images& images) {
-        return spec.auth.image.empty() ? images.gotrue : spec.auth.image;
-      },
+      .enabled = EnabledIn<&ProjectSpec::auth>,
+      .replicas = ReplicasIn<&ProjectSpec::auth>,
+      .image = ImageIn<&ProjectSpec::auth, &Images::gotrue>,
       .login_roles = {names::kRoleAuthAdmin},
       .routes = {{.prefix = "/auth/v1", .service = names::kAuth, .port = names::kAuthPort}},
       .user_secrets = SecretsNeeded,

@@ -93,6 +93,24 @@ struct ComponentDef {
                    std::vector<kube::Json>&) = nullptr;
 };
 
+// The `enabled`, `replicas` and `image` of a component whose spec struct is a ComponentSpec
+// (spec.*Field) and whose operator default is images.*Default:
+//   .enabled = EnabledIn<&ProjectSpec::rest>,
+//   .image = ImageIn<&ProjectSpec::rest, &Images::postgrest>,
+template <auto Field>
+bool EnabledIn(const ProjectSpec& spec) {
+  return (spec.*Field).enabled;
+}
+template <auto Field>
+int32_t ReplicasIn(const ProjectSpec& spec) {
+  return (spec.*Field).replicas;
+}
+template <auto Field, auto Default>
+std::string ImageIn(const ProjectSpec& spec, const Images& images) {
+  const std::string& own = (spec.*Field).image;
+  return own.empty() ? images.*Default : own;
+}
+
 // A component as this spec has it: only enabled components get a plan.
 struct ComponentPlan {
   const ComponentDef* def = nullptr;

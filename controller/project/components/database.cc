@@ -183,9 +183,7 @@ const ComponentDef& DatabaseComponent() {
       .workload_resource = &kube::Resource::StatefulSets(),
       .workload = names::kDatabase,
       .waits_for_bootstrap = true,
-      .image = [](const ProjectSpec& spec, const Images& images) {
-        return spec.database.image.empty() ? images.postgres : spec.database.image;
-      },
+      .image = ImageIn<&ProjectSpec::database, &Images::postgres>,
       // postgres owns the database; supabase_admin is the superuser the server is initialised
       // with and the bootstrap logs in as.
       .login_roles = {names::kRolePostgres, names::kRoleSupabaseAdmin},

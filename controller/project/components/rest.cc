@@ -57,11 +57,9 @@ const ComponentDef& RestComponent() {
       .condition = "RestReady",
       .workload_resource = &kube::Resource::Deployments(),
       .workload = names::kRest,
-      .enabled = [](const ProjectSpec& spec) { return spec.rest.enabled; },
-      .replicas = [](const ProjectSpec& spec) { return spec.rest.replicas; },
-      .image = [](const ProjectSpec& spec, const Images& images) {
-        return spec.rest.image.empty() ? images.postgrest : spec.rest.image;
-      },
+      .enabled = EnabledIn<&ProjectSpec::rest>,
+      .replicas = ReplicasIn<&ProjectSpec::rest>,
+      .image = ImageIn<&ProjectSpec::rest, &Images::postgrest>,
       .login_roles = {names::kRoleAuthenticator},
       .routes = {{.prefix = "/rest/v1", .service = names::kRest, .port = names::kRestPort}},
       .render = Render,

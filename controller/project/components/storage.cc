@@ -120,11 +120,9 @@ const ComponentDef& StorageComponent() {
       .condition = "StorageReady",
       .workload_resource = &kube::Resource::Deployments(),
       .workload = names::kStorage,
-      .enabled = [](const ProjectSpec& spec) { return spec.storage.enabled; },
-      .replicas = [](const ProjectSpec& spec) { return spec.storage.replicas; },
-      .image = [](const ProjectSpec& spec, const Images& images) {
-        return spec.storage.image.empty() ? images.storage : spec.storage.image;
-      },
+      .enabled = EnabledIn<&ProjectSpec::storage>,
+      .replicas = ReplicasIn<&ProjectSpec::storage>,
+      .image = ImageIn<&ProjectSpec::storage, &Images::storage>,
       .login_roles = {names::kRoleStorageAdmin},
       .routes = {{.prefix = "/storage/v1",
                   .service = names::kStorage,
