@@ -108,7 +108,8 @@ TEST_F(ProjectReconcilerTest, AnApplyThatKeepsFailingShowsOnTheProjectWithinOneR
   EXPECT_EQ(ConditionReason("shop", "Ready"), "ApplyFailed/False");
   EXPECT_EQ(ConditionReason("shop", "Reconciling"), "ApplyFailed/True");
   EXPECT_EQ(ConditionReason("shop", "Stalled"), "NotStalled/False");
-  for (const Json& c : StatusOf("shop")["conditions"]) {
+  const Json status = StatusOf("shop");  // a local: range-for over a temporary's member dangles
+  for (const Json& c : status["conditions"]) {
     if (c["type"] == "Ready") {
       EXPECT_NE(c["message"].get<std::string>().find("range is full"), std::string::npos);
     }
