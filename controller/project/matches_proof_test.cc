@@ -1,7 +1,7 @@
-// Proves, field by field, that Matches (apply.h) cannot silently miss drift: for every field of
+// Proves, field by field, that Matches (kube/apply.h) cannot silently miss drift: for every field of
 // every object render produces for the cases of testing/matches_fixtures.h, changing it or deleting
 // it in the observed copy makes Matches false. The few mutations that must still match are named
-// tests of their own, each a rule of apply.h:
+// tests of their own, each a rule of kube/apply.h:
 // - a quantity spelled differently but equal in value, and only where the apiserver rewrites
 //   quantities (tests/integration/matches_apiserver_test.cc shows it does, and where);
 // - fields only the observed object has (the apiserver's defaults, other managers' fields).
@@ -15,12 +15,14 @@
 
 #include <gtest/gtest.h>
 
-#include "controller/project/apply.h"
+#include "controller/base/quantity.h"
+#include "controller/kube/apply.h"
 #include "controller/project/testing/matches_fixtures.h"
 
 namespace kubabase::project {
 namespace {
 
+using kube::Matches;
 using Pointer = Json::json_pointer;
 
 struct Rendered {
@@ -101,7 +103,7 @@ std::vector<Json> Changed(const Json& value) {
 
 // Where the apiserver rewrites a quantity in its canonical form: the values of a
 // ResourceRequirements (containers of a pod template, a PVC, a StatefulSet's claim templates).
-// Stated here on its own, not read from apply.cc: this is the specification Matches is held to.
+// Stated here on its own, not read from kube/apply.cc: this is the specification Matches is held to.
 bool AtQuantityPath(const Pointer& at) {
   static const std::regex kQuantityPath(
       "^(/spec/template/spec/containers/[0-9]+|/spec|/spec/volumeClaimTemplates/[0-9]+/spec)"
@@ -197,9 +199,10 @@ TEST(MatchesProof, AQuantityMatchesAnEqualValueOnlyWhereTheApiserverCanonicalise
     for (const Json& desired : c.objects) {
       ForEachNode(desired, Pointer(), [&](const Pointer& at, const Json& value) {
         if (!value.is_string() && !value.is_number()) return;
-        long double parsed = 0;
         const std::string text = value.is_string() ? value.get<std::string>() : value.dump();
-        if (!ParseQuantity(text, &parsed)) return;
+        const std::optional<long double> quantity = ParseQuantity(text);
+        if (!quantity) return;
+        const long double parsed = *quantity;
         const std::string same = SameQuantityOtherSpelling(parsed);
         if (AtQuantityPath(at)) {
           ++at_quantity_paths;

@@ -20,7 +20,7 @@ ProjectReconciler::ProjectReconciler(kube::ApiClient& client, CacheReader cache,
       options_(std::move(options)),
       clock_(options_.clock != nullptr ? *options_.clock : RealClock::Get()),
       random_(options_.random != nullptr ? *options_.random : default_random_),
-      applier_(client, options_.metrics),
+      applier_(client, options_.metrics, std::string(names::kFieldManager), ApplyKindOf),
       finalizer_(client, options_.defaults,
                  std::chrono::duration_cast<std::chrono::milliseconds>(options_.poll)) {
   if (options_.metrics != nullptr) {

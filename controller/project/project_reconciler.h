@@ -62,7 +62,7 @@
 #include "controller/kube/event_recorder.h"
 #include "controller/kube/metrics.h"
 #include "controller/kube/reconciler.h"
-#include "controller/project/apply.h"
+#include "controller/kube/apply.h"
 #include "controller/project/conflicts.h"
 #include "controller/project/defaults.h"
 #include "controller/project/derive_status.h"
@@ -153,7 +153,7 @@ class ProjectReconciler {
   const Clock& clock_;
   OpenSslRandom default_random_;
   RandomSource& random_;
-  Applier applier_;
+  kube::Applier applier_;
   Finalizer finalizer_;
   HostIndex hosts_;
   std::once_flag hosts_seeded_;

@@ -34,7 +34,7 @@ Status ProjectReconciler::ApplyDesired(Pass& pass) {
                               GetOptional(kube::Resource::Secrets(), pass.ns, copy));
     if (secret) pass.secrets[copy] = std::move(*secret);
   }
-  ObservedLookup observed = [&](const kube::Resource& resource, std::string_view object_ns,
+  kube::ObservedLookup observed = [&](const kube::Resource& resource, std::string_view object_ns,
                                 std::string_view name) -> ObjectPtr {
     if (resource.resource == "secrets") {
       auto it = pass.secrets.find(std::string(name));
@@ -43,7 +43,7 @@ Status ProjectReconciler::ApplyDesired(Pass& pass) {
     if (resource.resource == "namespaces" && pass.ns_object) return pass.ns_object;
     return cache_.get(resource, object_ns, name);
   };
-  StatusOr<ApplyResult> applied = applier_.ApplyAll(rendered.objects, observed);
+  StatusOr<kube::ApplyResult> applied = applier_.ApplyAll(rendered.objects, observed);
   if (!applied.ok()) {
     // Rejected as invalid: retrying cannot help, a human must look.
     if (applied.status().code() != StatusCode::kInvalidArgument) return applied.status();

@@ -62,6 +62,11 @@ StatusOr<const kube::Resource*> ResourceForObject(const kube::Json& object) {
   return InvalidArgumentError("kubabase does not manage " + api_version + " " + kind);
 }
 
+StatusOr<kube::ApplyKind> ApplyKindOf(const kube::Json& object) {
+  KUBABASE_ASSIGN_OR_RETURN(const kube::Resource* resource, ResourceForObject(object));
+  return kube::ApplyKind{resource, ChildKindOf(*resource)->immutable};
+}
+
 std::vector<kube::WatchSpec> WatchSpecs() {
   std::vector<kube::WatchSpec> specs;
   kube::WatchSpec projects;

@@ -5,6 +5,7 @@
 //   const kube::Resource& projects = ProjectsResource();           // kubabase.io/v1alpha1 projects
 //   StatusOr<const kube::Resource*> r = ResourceForObject(object);  // Deployment -> deployments.apps
 //   for (const kube::Resource* owned : OwnedResources()) ...        // watched with managed-by label
+//   kube::Applier applier(client, metrics, names::kFieldManager, ApplyKindOf);
 //
 // Pure lookups over process-wide constants; thread-safe.
 #pragma once
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "controller/base/status.h"
+#include "controller/kube/apply.h"
 #include "controller/kube/controller.h"
 #include "controller/kube/resource.h"
 
@@ -54,6 +56,9 @@ const ChildKind* ChildKindOf(const kube::Resource& resource);
 // has no apiVersion/kind or is not one of OwnedResources() (render produced something unknown:
 // a bug, reported rather than guessed).
 StatusOr<const kube::Resource*> ResourceForObject(const kube::Json& object);
+
+// ResourceForObject with the kind's immutability from ChildKinds(): the kube::Applier's KindOf.
+StatusOr<kube::ApplyKind> ApplyKindOf(const kube::Json& object);
 
 // What the operator watches: every Project (primary), and each of OwnedResources() narrowed to
 // app.kubernetes.io/managed-by=kubabase and mapped back to its Project by kubabase.io/project.

@@ -1,11 +1,11 @@
-// Matches (controller/project/apply.h) against the real kube-apiserver: the half of its proof a
+// Matches (controller/kube/apply.h) against the real kube-apiserver: the half of its proof a
 // unit test cannot give. Every object render produces for the cases of
 // controller/project/testing/matches_fixtures.h is server-side applied (field manager kubabase,
 // force, as the Applier does) into the namespace render names, and Matches(desired, returned)
 // must hold for the apply response, for a later GET, and for that GET as the informer cache
 // holds it (kube::DefaultTransform). So every rule of Matches is one the apiserver needs, and
 // none is a guess: each leaf the apiserver returns differently from what was sent is printed
-// ("canonicalised: ..."), which is the evidence apply.h cites. The other half (every changed or
+// ("canonicalised: ..."), which is the evidence kube/apply.h cites. The other half (every changed or
 // deleted field is drift) is controller/project/matches_proof_test.cc.
 //
 // Owner references: render points them at the Project's uid, and the apiserver's
@@ -25,7 +25,7 @@
 
 #include "controller/kube/cache.h"
 #include "controller/kube/yaml_json.h"
-#include "controller/project/apply.h"
+#include "controller/kube/apply.h"
 #include "controller/project/names.h"
 #include "controller/project/resources.h"
 #include "controller/project/testing/matches_fixtures.h"
@@ -34,6 +34,7 @@
 namespace kubabase::project {
 namespace {
 
+using kube::Matches;
 using kube::Resource;
 using Pointer = Json::json_pointer;
 
@@ -224,7 +225,7 @@ TEST_F(MatchesApiserverTest, AFalseDeletedByAnotherManagerIsDriftAndOneApplyRest
       Pointer(pod + "/enableServiceLinks"),
   };
   kube::ApiClient& client = *client_;
-  Applier applier(client, nullptr);
+  kube::Applier applier(client, nullptr, std::string(names::kFieldManager), ApplyKindOf);
   for (const Pointer& field : fields) {
     SCOPED_TRACE(field.to_string());
     ASSERT_EQ(rest[field], false);

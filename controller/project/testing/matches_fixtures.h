@@ -1,4 +1,4 @@
-// The Projects on which Matches (apply.h) is proven, and the ONE place those proofs call render.
+// The Projects on which Matches (kube/apply.h) is proven, and the ONE place those proofs call render.
 // Shared by controller/project/matches_proof_test.cc (every leaf mutated: Matches must say "no")
 // and tests/integration/matches_apiserver_test.cc (every object applied to the real apiserver:
 // Matches must say "yes" to what it returns). Test-only, header-only.

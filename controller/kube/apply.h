@@ -1,18 +1,18 @@
 // Apply: writes desired objects with server-side apply, skipping those the cluster already holds,
 // so that a steady-state reconcile makes zero write requests.
 //
-//   Applier applier(client, &metrics);
+//   Applier applier(client, &metrics, "kubabase", kind_of);  // kind_of: object -> its ApplyKind
 //   ObservedLookup observed = [&](const kube::Resource& r, std::string_view ns,
 //                                 std::string_view name) { return cache.Get(r, ns, name); };
 //   StatusOr<ApplyResult> result = applier.ApplyAll(*desired_objects, observed);
 //   if (!result.ok()) return result.status();          // transient: the work queue backs off
 //   for (const std::string& what : result->created) ...  // one Event per reconcile that wrote
 //
-// Each write is PATCH application/apply-patch+yaml with field manager "kubabase" and force=true:
-// the operator owns every field it renders; fields set by others (HPA replicas excepted: we set
-// replicas ourselves) keep their managers. An object is skipped when Matches(desired, observed),
-// and a Job whenever one of its name exists (its template is immutable; its name is the hash of
-// its inputs, so a changed input means a new name).
+// Each write is PATCH application/apply-patch+yaml with the given field manager and force=true:
+// the caller owns every field it renders; fields set by others keep their managers. An object is
+// skipped when Matches(desired, observed), and an object of an immutable kind (a Job: its
+// template cannot change, so its name carries the hash of its inputs) whenever one of its name
+// exists.
 //
 // Counts kubabase_objects_applied_total{kind} for each write.
 // Thread-safety: ApplyAll/ApplyOne from any thread (the client and metrics are thread-safe).
@@ -31,9 +31,7 @@
 #include "controller/kube/cache.h"
 #include "controller/kube/metrics.h"
 
-namespace kubabase::project {
-
-using Json = kube::Json;
+namespace kubabase::kube {
 
 // True when every field of `desired` is present in `observed` with an equal value. The rules,
 // each proven for every field of every object render produces (minimal and full fixtures, paused,
@@ -51,23 +49,31 @@ using Json = kube::Json;
 //   spec.volumeClaimTemplates[].spec.resources. Elsewhere "1Gi" and "1024Mi" differ. These are
 //   the only leaves the apiserver returned changed (cpu "0.5" -> "500m", 1 -> "1", "1024Mi" ->
 //   "1Gi", "0.5Gi" -> "512Mi", "20480Mi" -> "20Gi", "1.5Gi" -> "1536Mi").
-// Proofs: controller/project/matches_proof_test.cc (changing or deleting any field makes this
+// Proofs, on every object kubabase renders: controller/project/matches_proof_test.cc (changing or deleting any field makes this
 // false; the two exceptions above are its named cases) and
 // tests/integration/matches_apiserver_test.cc (this is true for what the real kube-apiserver
 // returns after a server-side apply of each object, and for that object as the cache holds it).
 // A new rendered field or kind is covered by both tests without editing them. A new place for a
 // quantity needs a line in IsQuantityPath (apply.cc); the integration test fails without it once
 // a case renders a non-canonical value there (as "acme-quantities" does for the three above).
+// Quantities are read by base/quantity.h.
 // Pure; never throws.
 bool Matches(const Json& desired, const Json& observed);
 
-// Parses a Kubernetes quantity ("500m", "1Gi", "2e3", "1.5") to its value. False if malformed.
-bool ParseQuantity(std::string_view text, long double* value);
-
 // How the observed state of an object is found: the informer cache in production. Returns null
 // when the object is not observed (then it is applied).
-using ObservedLookup = std::function<kube::ObjectPtr(
-    const kube::Resource& resource, std::string_view ns, std::string_view name)>;
+using ObservedLookup = std::function<ObjectPtr(const Resource& resource, std::string_view ns,
+                                               std::string_view name)>;
+
+// What the applier must know of an object's kind: its resource, and whether objects of it are
+// immutable once created (never re-applied).
+struct ApplyKind {
+  const Resource* resource = nullptr;
+  bool immutable = false;
+};
+// Finds the kind of a desired object; an error (kInvalidArgument: not a kind the caller manages)
+// stops the apply before any write.
+using KindOf = std::function<StatusOr<ApplyKind>(const Json& object)>;
 
 struct ApplyResult {
   std::vector<std::string> created;  // "Kind/name" of objects not observed before the write
@@ -79,20 +85,22 @@ struct ApplyResult {
 class Applier {
  public:
   // `client` and `metrics` (may be null) must outlive the applier.
-  Applier(kube::ApiClient& client, kube::Metrics* metrics);
+  Applier(ApiClient& client, Metrics* metrics, std::string field_manager, KindOf kind_of);
 
   // Applies each object of `desired`, in order, unless it matches what `observed` returns.
   // Stops at the first failed write and returns its error annotated with the object
   // ("apply Deployment project-x/rest: ..."): later objects may depend on earlier ones. Errors:
-  // those of ApiClient::Apply; kInvalidArgument when an object is not a kind kubabase manages.
+  // those of ApiClient::Apply, and those of `kind_of`.
   StatusOr<ApplyResult> ApplyAll(const std::vector<Json>& desired, const ObservedLookup& observed);
 
   // One object; `observed` may be null. Returns true when it wrote, false when it matched.
   StatusOr<bool> ApplyOne(const Json& desired, const Json* observed);
 
  private:
-  kube::ApiClient& client_;
+  ApiClient& client_;
+  const std::string field_manager_;
+  const KindOf kind_of_;
   prometheus::Family<prometheus::Counter>* applied_ = nullptr;
 };
 
-}  // namespace kubabase::project
+}  // namespace kubabase::kube

@@ -1,18 +1,15 @@
-#include "controller/project/apply.h"
+#include "controller/kube/apply.h"
 
 #include <algorithm>
-#include <cmath>
-#include <map>
-#include <regex>
 #include <string_view>
 #include <vector>
 
 #include <prometheus/counter.h>
 
-#include "controller/project/names.h"
-#include "controller/project/resources.h"
+#include "controller/base/quantity.h"
+#include "controller/kube/json_fields.h"
 
-namespace kubabase::project {
+namespace kubabase::kube {
 namespace {
 
 // A field's path from the object's root: object keys, and "[]" for any element of a list.
@@ -43,11 +40,9 @@ bool SameQuantity(const Json& desired, const Json& observed) {
     if (v.is_number()) return v.dump();
     return "";
   };
-  long double a = 0, b = 0;
-  if (!ParseQuantity(as_text(desired), &a) || !ParseQuantity(as_text(observed), &b)) return false;
-  // Relative 1e-15: far above long double rounding (1e-19), far below one unit of any quantity
-  // we render ("10Gi" and one byte more differ by 1e-10).
-  return std::fabs(a - b) <= 1e-15L * std::max(std::fabs(a), std::fabs(b));
+  // Exact: ParseQuantity gives every spelling of one value the same long double.
+  std::optional<long double> a = ParseQuantity(as_text(desired));
+  return a.has_value() && a == ParseQuantity(as_text(observed));
 }
 
 bool MatchesAt(const Json& desired, const Json& observed, Path& path) {
@@ -77,44 +72,13 @@ bool MatchesAt(const Json& desired, const Json& observed, Path& path) {
   return IsQuantityPath(path) && SameQuantity(desired, observed);
 }
 
-const Json& MetadataOf(const Json& object) {
-  static const Json* const kEmpty = new Json(Json::object());
-  auto it = object.find("metadata");
-  return it != object.end() && it->is_object() ? *it : *kEmpty;
-}
-
 std::string Describe(const Json& object) {
-  return object.value("kind", std::string("?")) + "/" +
-         MetadataOf(object).value("name", std::string("?"));
+  const std::string kind = StringAt(object, {"kind"});
+  const std::string name = StringAt(object, {"metadata", "name"});
+  return (kind.empty() ? "?" : kind) + "/" + (name.empty() ? "?" : name);
 }
 
 }  // namespace
-
-bool ParseQuantity(std::string_view text, long double* value) {
-  static const std::regex re(
-      "^([+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+))(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?[0-9]+)?$");
-  static const std::map<std::string, long double> kMultiplier = {
-      {"", 1.0L},     {"n", 1e-9L},   {"u", 1e-6L},   {"m", 1e-3L},  {"k", 1e3L},
-      {"M", 1e6L},    {"G", 1e9L},    {"T", 1e12L},   {"P", 1e15L},  {"E", 1e18L},
-      {"Ki", 1024.0L}, {"Mi", 1048576.0L}, {"Gi", 1073741824.0L},
-      {"Ti", 1099511627776.0L}, {"Pi", 1125899906842624.0L},
-      {"Ei", 1152921504606846976.0L}};
-  std::string s(text);
-  std::smatch m;
-  if (!std::regex_match(s, m, re)) return false;
-  try {
-    long double mantissa = std::stold(m[1].str());
-    std::string suffix = m[4].str();
-    if (!suffix.empty() && (suffix[0] == 'e' || suffix[0] == 'E')) {
-      *value = mantissa * std::pow(10.0L, std::stold(suffix.substr(1)));
-    } else {
-      *value = mantissa * kMultiplier.at(suffix);
-    }
-    return true;
-  } catch (const std::exception&) {
-    return false;
-  }
-}
 
 bool Matches(const Json& desired, const Json& observed) {
   try {
@@ -125,7 +89,8 @@ bool Matches(const Json& desired, const Json& observed) {
   }
 }
 
-Applier::Applier(kube::ApiClient& client, kube::Metrics* metrics) : client_(client) {
+Applier::Applier(ApiClient& client, Metrics* metrics, std::string field_manager, KindOf kind_of)
+    : client_(client), field_manager_(std::move(field_manager)), kind_of_(std::move(kind_of)) {
   if (metrics != nullptr) {
     applied_ = &prometheus::BuildCounter()
                     .Name("kubabase_objects_applied_total")
@@ -136,25 +101,24 @@ Applier::Applier(kube::ApiClient& client, kube::Metrics* metrics) : client_(clie
 }
 
 StatusOr<bool> Applier::ApplyOne(const Json& desired, const Json* observed) {
-  KUBABASE_ASSIGN_OR_RETURN(const kube::Resource* resource, ResourceForObject(desired));
+  KUBABASE_ASSIGN_OR_RETURN(const ApplyKind kind, kind_of_(desired));
+  const Resource& resource = *kind.resource;
   if (observed != nullptr && Matches(desired, *observed)) return false;
-  // A Job's template is immutable and its name carries the hash of its inputs: an existing Job
-  // of that name is the one we want, and re-applying it could only be rejected.
-  if (observed != nullptr && resource->kind == "Job") return false;
-  const Json& metadata = MetadataOf(desired);
-  const std::string ns = resource->namespaced ? metadata.value("namespace", std::string()) : "";
-  const std::string name = metadata.value("name", std::string());
+  // An immutable object of this name is the one we want; re-applying it could only be rejected.
+  if (observed != nullptr && kind.immutable) return false;
+  const std::string ns = resource.namespaced ? StringAt(desired, {"metadata", "namespace"}) : "";
+  const std::string name = StringAt(desired, {"metadata", "name"});
   // Force: we own every field we render; a conflict with another manager is settled in our
   // favour, and fields we do not render keep their managers.
-  kube::ApplyOptions options;
-  options.field_manager = std::string(names::kFieldManager);
+  ApplyOptions options;
+  options.field_manager = field_manager_;
   options.force = true;
-  StatusOr<Json> applied = client_.Apply(*resource, ns, name, desired, options);
+  StatusOr<Json> applied = client_.Apply(resource, ns, name, desired, options);
   if (!applied.ok()) {
-    return applied.status().Annotate("apply " + resource->kind + " " +
+    return applied.status().Annotate("apply " + resource.kind + " " +
                                      (ns.empty() ? name : ns + "/" + name));
   }
-  if (applied_ != nullptr) applied_->Add({{"kind", resource->kind}}).Increment();
+  if (applied_ != nullptr) applied_->Add({{"kind", resource.kind}}).Increment();
   return true;
 }
 
@@ -162,12 +126,12 @@ StatusOr<ApplyResult> Applier::ApplyAll(const std::vector<Json>& desired,
                                         const ObservedLookup& observed) {
   ApplyResult result;
   for (const Json& object : desired) {
-    KUBABASE_ASSIGN_OR_RETURN(const kube::Resource* resource, ResourceForObject(object));
-    const Json& metadata = MetadataOf(object);
-    kube::ObjectPtr current =
-        observed ? observed(*resource,
-                            resource->namespaced ? metadata.value("namespace", std::string()) : "",
-                            metadata.value("name", std::string()))
+    KUBABASE_ASSIGN_OR_RETURN(const ApplyKind kind, kind_of_(object));
+    const Resource& resource = *kind.resource;
+    ObjectPtr current =
+        observed ? observed(resource,
+                            resource.namespaced ? StringAt(object, {"metadata", "namespace"}) : "",
+                            StringAt(object, {"metadata", "name"}))
                  : nullptr;
     KUBABASE_ASSIGN_OR_RETURN(bool wrote, ApplyOne(object, current.get()));
     if (!wrote) {
@@ -181,4 +145,4 @@ StatusOr<ApplyResult> Applier::ApplyAll(const std::vector<Json>& desired,
   return result;
 }
 
-}  // namespace kubabase::project
+}  // namespace kubabase::kube
