@@ -10,6 +10,8 @@
 //   410 (Gone / Expired) -> kGone, 400 and 422 -> kInvalidArgument, 401 -> kUnauthenticated,
 //   403 -> kPermissionDenied, 429 -> kResourceExhausted (+retry_after), 5xx -> kUnavailable,
 //   504 and client timeouts -> kDeadlineExceeded, refused connections and TLS failures -> kUnavailable.
+// Each error's message begins with the request it answers ("APPLY services shop/db: ..."), so
+// callers add only what the request does not say.
 //
 // Implementations are thread-safe: one client serves every worker.
 #pragma once

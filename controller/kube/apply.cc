@@ -114,10 +114,7 @@ StatusOr<bool> Applier::ApplyOne(const Json& desired, const Json* observed) {
   options.field_manager = field_manager_;
   options.force = true;
   StatusOr<Json> applied = client_.Apply(resource, ns, name, desired, options);
-  if (!applied.ok()) {
-    return applied.status().Annotate("apply " + resource.kind + " " +
-                                     (ns.empty() ? name : ns + "/" + name));
-  }
+  if (!applied.ok()) return applied.status();  // it names the request: "APPLY services ns/db"
   if (applied_ != nullptr) applied_->Add({{"kind", resource.kind}}).Increment();
   return true;
 }

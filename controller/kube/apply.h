@@ -88,9 +88,9 @@ class Applier {
   Applier(ApiClient& client, Metrics* metrics, std::string field_manager, KindOf kind_of);
 
   // Applies each object of `desired`, in order, unless it matches what `observed` returns.
-  // Stops at the first failed write and returns its error annotated with the object
-  // ("apply Deployment project-x/rest: ..."): later objects may depend on earlier ones. Errors:
-  // those of ApiClient::Apply, and those of `kind_of`.
+  // Stops at the first failed write and returns its error, which names the object
+  // ("APPLY deployments.apps project-x/rest: ..."): later objects may depend on earlier ones.
+  // Errors: those of ApiClient::Apply, and those of `kind_of`.
   StatusOr<ApplyResult> ApplyAll(const std::vector<Json>& desired, const ObservedLookup& observed);
 
   // One object; `observed` may be null. Returns true when it wrote, false when it matched.

@@ -130,7 +130,7 @@ TEST_F(DeriveStatusTest, AFailureTheOperatorRetriesShowsAsReconcilingNeverAsFail
        .children = c,
        .now = now_,
        .bootstrap_job_name = "db-bootstrap-abc",
-       .retrying = Problem{"ApplyFailed", "retrying: apply Service project-shop/rest: failed to "
+       .retrying = Problem{"ApplyFailed", "retrying: APPLY services project-shop/rest: failed to "
                                           "allocate a serviceIP: range is full"}});
   EXPECT_EQ(s.phase, Phase::kProvisioning);
   EXPECT_EQ(FindCondition(s, "Ready")->reason, "ApplyFailed");

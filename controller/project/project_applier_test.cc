@@ -85,7 +85,9 @@ TEST_F(ApplierTest, StopsAtTheFirstFailureAndNamesTheObject) {
   auto result = applier_.ApplyAll({Deployment(1), service}, observed_);
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.status().code(), StatusCode::kUnavailable);
-  EXPECT_NE(result.status().message().find("Deployment project-a/rest"), std::string::npos);
+  EXPECT_NE(result.status().message().find("APPLY deployments.apps project-a/rest: etcd"),
+            std::string::npos)
+      << result.status().message();
   EXPECT_EQ(cluster_.Count("apply"), 1);
 }
 

@@ -281,7 +281,7 @@ TEST_F(UnreachableWebhookE2eTest, EveryServiceWriteFailingShowsApplyFailedAtOnce
   const std::string message = ready.value("message", "");
   EXPECT_EQ(message.rfind("retrying: ", 0), 0u) << message;
   for (const std::string& named :
-       {"apply Service " + ns + "/", std::string("failed calling webhook"),
+       {"APPLY services " + ns + "/", std::string("failed calling webhook"),
         std::string(kWebhookName), url_}) {
     EXPECT_NE(message.find(named), std::string::npos) << "the message does not name " << named
                                                       << ": " << message;

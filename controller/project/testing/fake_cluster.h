@@ -22,6 +22,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <map>
 #include <mutex>
 #include <set>
@@ -326,12 +327,19 @@ class FakeCluster final : public kube::testing::UnimplementedApiClient {
     calls_.push_back({verb, resource.GroupResource(), std::string(ns), std::string(name),
                       std::string(subresource), body ? *body : Json()});
   }
+  // The scripted failure of the call Record() just recorded, named by its request as
+  // HttpApiClient names it ("APPLY deployments.apps project-a/rest: ...").
   Status TakeFailure(const std::string& verb) {
     auto it = failures_.find(verb);
     if (it == failures_.end() || it->second.empty()) return Status::Ok();
     Status status = it->second.front();
     it->second.erase(it->second.begin());
-    return status;
+    const Call& call = calls_.back();
+    std::string what = call.verb;
+    for (char& c : what) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    what += " " + call.resource;
+    if (!call.name.empty()) what += " " + (call.ns.empty() ? call.name : call.ns + "/" + call.name);
+    return status.Annotate(what);
   }
   Json Store(const Resource& resource, std::string_view ns, std::string_view name, Json object) {
     Json& meta = object["metadata"];
