@@ -1,7 +1,7 @@
 #include "controller/project/finalizer.h"
 
-#include <algorithm>
-
+#include "controller/kube/finalizers.h"
+#include "controller/kube/json_fields.h"
 #include "controller/project/names.h"
 #include "controller/project/resources.h"
 
@@ -12,48 +12,26 @@ using kube::Json;
 using kube::Resource;
 
 bool Ours(const Json& ns, const std::string& project) {
-  try {
-    return ns.at("metadata").at("labels").value(std::string(names::kProjectLabel),
-                                                std::string()) == project;
-  } catch (const std::exception&) {
-    return false;
-  }
+  return kube::StringAt(ns, {"metadata", "labels", names::kProjectLabel}) == project;
 }
 
-Status PatchFinalizers(kube::ApiClient& client, const Project& project,
-                       const std::vector<std::string>& finalizers) {
-  // The whole list is replaced (merge patch semantics), so the resourceVersion guard keeps a
-  // finalizer someone else added meanwhile: we get kAborted and retry on fresh data.
-  Json patch = {{"metadata",
-                 {{"finalizers", finalizers}, {"resourceVersion", project.resource_version}}}};
-  StatusOr<Json> patched = client.MergePatch(ProjectsResource(), "", project.name, patch);
-  if (!patched.ok() && !patched.status().IsNotFound()) {
-    return patched.status().Annotate("update finalizers of Project " + project.name);
-  }
-  return Status::Ok();
+kube::ObjectVersion VersionOf(const Project& project) {
+  return {.ns = "", .name = project.name, .resource_version = project.resource_version,
+          .finalizers = project.finalizers};
 }
 
 }  // namespace
 
 bool HasFinalizer(const Project& project) {
-  return std::find(project.finalizers.begin(), project.finalizers.end(), names::kFinalizer) !=
-         project.finalizers.end();
+  return kube::HasFinalizer(project.finalizers, names::kFinalizer);
 }
 
 Status AddFinalizer(kube::ApiClient& client, const Project& project) {
-  if (HasFinalizer(project)) return Status::Ok();
-  std::vector<std::string> finalizers = project.finalizers;
-  finalizers.emplace_back(names::kFinalizer);
-  return PatchFinalizers(client, project, finalizers);
+  return kube::AddFinalizer(client, ProjectsResource(), VersionOf(project), names::kFinalizer);
 }
 
 Status RemoveFinalizer(kube::ApiClient& client, const Project& project) {
-  if (!HasFinalizer(project)) return Status::Ok();
-  std::vector<std::string> finalizers;
-  for (const std::string& f : project.finalizers) {
-    if (f != names::kFinalizer) finalizers.push_back(f);
-  }
-  return PatchFinalizers(client, project, finalizers);
+  return kube::RemoveFinalizer(client, ProjectsResource(), VersionOf(project), names::kFinalizer);
 }
 
 StatusOr<kube::Action> Finalizer::Finalize(const Project& project, const StepReporter& report) {
@@ -71,7 +49,7 @@ StatusOr<kube::Action> Finalizer::Finalize(const Project& project, const StepRep
 StatusOr<kube::Action> Finalizer::FinalizeDelete(const Project& project, const Json* ns,
                                                  const StepReporter& report) {
   if (ns != nullptr) {
-    const std::string name = (*ns)["metadata"].value("name", std::string());
+    const std::string name = kube::StringAt(*ns, {"metadata", "name"});
     const bool terminating = (*ns)["metadata"].contains("deletionTimestamp");
     if (!terminating) {
       kube::DeleteOptions options;
@@ -94,7 +72,7 @@ Status Finalizer::DeleteAll(const Resource& resource, const std::string& ns,
   options.label_selector = selector;
   KUBABASE_ASSIGN_OR_RETURN(Json list, client_.List(resource, ns, options));
   for (const Json& item : list.value("items", Json::array())) {
-    const std::string name = item["metadata"].value("name", std::string());
+    const std::string name = kube::StringAt(item, {"metadata", "name"});
     if (item["metadata"].contains("deletionTimestamp")) continue;
     kube::DeleteOptions delete_options;
     delete_options.propagation_policy = "Background";  // their pods go too
@@ -123,14 +101,13 @@ Status Finalizer::StripOwner(const Resource& resource, const Json& object, const
     }
   }
   const bool needs_label =
-      mark_retained && metadata.value("labels", Json::object())
-                               .value(std::string(names::kRetainedLabel), std::string()) != "true";
+      mark_retained && kube::StringAt(metadata, {"labels", names::kRetainedLabel}) != "true";
   if (!had && !needs_label) return Status::Ok();
-  Json patch = {{"metadata", {{"resourceVersion", metadata.value("resourceVersion", "")}}}};
+  Json patch = {{"metadata", {{"resourceVersion", kube::StringAt(metadata, {"resourceVersion"})}}}};
   if (had) patch["metadata"]["ownerReferences"] = kept;
   if (needs_label) patch["metadata"]["labels"][std::string(names::kRetainedLabel)] = "true";
-  const std::string ns = resource.namespaced ? metadata.value("namespace", std::string()) : "";
-  const std::string name = metadata.value("name", std::string());
+  const std::string ns = resource.namespaced ? kube::StringAt(metadata, {"namespace"}) : "";
+  const std::string name = kube::StringAt(metadata, {"name"});
   StatusOr<Json> result = client_.MergePatch(resource, ns, name, patch);
   if (!result.ok() && !result.status().IsNotFound()) {
     return result.status().Annotate("release " + resource.kind + " " + name);
@@ -142,7 +119,7 @@ Status Finalizer::StripOwner(const Resource& resource, const Json& object, const
 StatusOr<kube::Action> Finalizer::FinalizeRetain(const Project& project, const Json* ns,
                                                  const StepReporter& report) {
   if (ns != nullptr) {
-    const std::string name = (*ns)["metadata"].value("name", std::string());
+    const std::string name = kube::StringAt(*ns, {"metadata", "name"});
     const std::string selector = std::string(names::kProjectLabel) + "=" + project.name;
     int deleted = 0;
     for (const ChildKind& kind : ChildKinds()) {

@@ -37,10 +37,9 @@ using StepReporter = std::function<void(std::string_view reason, std::string_vie
 
 bool HasFinalizer(const Project& project);
 
-// Adds kubabase.io/finalizer to metadata.finalizers (merge patch guarded by resourceVersion).
-// Errors: those of MergePatch (kAborted when the Project changed meanwhile: retry).
+// kubabase.io/finalizer on the Project as `project` saw it: kube/finalizers.h's guarded writes
+// (kAborted when the Project changed meanwhile: retry; removing keeps every other finalizer).
 Status AddFinalizer(kube::ApiClient& client, const Project& project);
-// Removes it, keeping every other finalizer. NotFound is ok (the Project is already gone).
 Status RemoveFinalizer(kube::ApiClient& client, const Project& project);
 
 class Finalizer {
