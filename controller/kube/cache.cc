@@ -1,27 +1,15 @@
 #include "controller/kube/cache.h"
 
+#include "controller/kube/json_fields.h"
+
 namespace kubabase::kube {
 
 namespace {
 constexpr std::string_view kLastApplied = "kubectl.kubernetes.io/last-applied-configuration";
 
-const Json* Metadata(const Json& object) {
-  if (!object.is_object()) return nullptr;
-  auto it = object.find("metadata");
-  return it != object.end() && it->is_object() ? &*it : nullptr;
-}
-
-std::string StringField(const Json* parent, const char* field) {
-  if (parent == nullptr) return "";
-  auto it = parent->find(field);
-  return it != parent->end() && it->is_string() ? it->get<std::string>() : "";
-}
-
 const Json* Labels(const Json& object) {
-  const Json* metadata = Metadata(object);
-  if (metadata == nullptr) return nullptr;
-  auto it = metadata->find("labels");
-  return it != metadata->end() && it->is_object() ? &*it : nullptr;
+  const Json* labels = At(object, {"metadata", "labels"});
+  return labels != nullptr && labels->is_object() ? labels : nullptr;
 }
 }  // namespace
 
@@ -60,14 +48,13 @@ Transform ChainTransforms(Transform first, Transform second) {
 }
 
 std::string KeyOf(const Json& object) {
-  const Json* metadata = Metadata(object);
-  std::string ns = StringField(metadata, "namespace");
-  std::string name = StringField(metadata, "name");
+  std::string ns = StringAt(object, {"metadata", "namespace"});
+  std::string name = StringAt(object, {"metadata", "name"});
   return ns.empty() ? name : ns + "/" + name;
 }
 
 std::string ResourceVersionOf(const Json& object) {
-  return StringField(Metadata(object), "resourceVersion");
+  return StringAt(object, {"metadata", "resourceVersion"});
 }
 
 Store::Store(Transform transform) : transform_(std::move(transform)) {}

@@ -8,6 +8,7 @@
 #include <openssl/rand.h>
 
 #include "controller/base/time_format.h"
+#include "controller/kube/json_fields.h"
 #include "controller/kube/logging.h"
 
 namespace kubabase::kube {
@@ -17,16 +18,6 @@ using std::chrono::duration_cast;
 using std::chrono::microseconds;
 using std::chrono::seconds;
 
-
-std::string StringField(const Json& object, const char* key) {
-  auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-int64_t IntField(const Json& object, const char* key) {
-  auto it = object.find(key);
-  return it != object.end() && it->is_number_integer() ? it->get<int64_t>() : 0;
-}
 
 }  // namespace
 
@@ -94,13 +85,11 @@ std::string LeaderElector::Describe() const {
 
 LeaderElector::Record LeaderElector::ParseRecord(const Json& lease) {
   Record record;
-  auto spec = lease.find("spec");
-  if (spec == lease.end() || !spec->is_object()) return record;
-  record.holder_identity = StringField(*spec, "holderIdentity");
-  record.lease_duration_seconds = IntField(*spec, "leaseDurationSeconds");
-  record.acquire_time = StringField(*spec, "acquireTime");
-  record.renew_time = StringField(*spec, "renewTime");
-  record.lease_transitions = IntField(*spec, "leaseTransitions");
+  record.holder_identity = StringAt(lease, {"spec", "holderIdentity"});
+  record.lease_duration_seconds = IntAt(lease, {"spec", "leaseDurationSeconds"}, 0);
+  record.acquire_time = StringAt(lease, {"spec", "acquireTime"});
+  record.renew_time = StringAt(lease, {"spec", "renewTime"});
+  record.lease_transitions = IntAt(lease, {"spec", "leaseTransitions"}, 0);
   return record;
 }
 
