@@ -51,7 +51,12 @@ TEST(QuantityTest, BytesRoundUpAndRefuseNegativeOrHugeValues) {
   EXPECT_EQ(QuantityBytes("9Ei"), std::nullopt);
   EXPECT_EQ(QuantityBytes("8Ei"), std::nullopt);  // 9.22e18 > int64
   EXPECT_EQ(QuantityBytes("7Ei"), 8070450532247928832);
+  EXPECT_EQ(QuantityBytes("1G"), 1000000000);
+  EXPECT_EQ(QuantityBytes("1.5Ki"), 1536);
   EXPECT_EQ(QuantityBytes("junk"), std::nullopt);
+  EXPECT_EQ(QuantityBytes("50MB"), std::nullopt);
+  EXPECT_EQ(QuantityBytes("-1Mi"), std::nullopt);
+  EXPECT_EQ(QuantityBytes("100Ei"), std::nullopt);
 }
 
 }  // namespace

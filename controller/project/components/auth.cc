@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include "controller/project/components/components.h"
+#include "controller/project/components/sql/auth.sql.h"
 #include "controller/project/render/builders.h"
 
 namespace kubabase::project {
@@ -25,14 +26,12 @@ std::vector<UserSecretNeed> SecretsNeeded(const ProjectSpec& spec) {
            .keys = {{ref.key, std::string(names::kSmtpPasswordKey)}}}};
 }
 
-Status Render(const Context& ctx, const ComponentPlan& plan, std::vector<Json>& out) {
+// GoTrue's environment: its API, database, JWT, mailer and SMTP settings, then extraEnv.
+Json AuthEnv(const Context& ctx) {
   const AuthSpec& auth = ctx.project.spec.auth;
-  KUBABASE_ASSIGN_OR_RETURN(std::string password, DbPassword(ctx, names::kRoleAuthAdmin));
-  KUBABASE_ASSIGN_OR_RETURN(std::string jwt_secret, ApiKey(ctx, names::kJwtSecretKey));
   const std::string auth_url = ctx.url + "/auth/v1";
   const std::string allow_list = fmt::format("{}", fmt::join(auth.additional_redirect_urls, ","));
   const bool smtp = auth.smtp.configured();
-
   Json env = Json::array(
       {Env("GOTRUE_API_HOST", "0.0.0.0"),
        Env("GOTRUE_API_PORT", std::to_string(names::kAuthPort)),
@@ -77,6 +76,13 @@ Status Render(const Context& ctx, const ComponentPlan& plan, std::vector<Json>& 
     }
   }
   AppendExtraEnv(env, auth.extra_env);
+  return env;
+}
+
+Status Render(const Context& ctx, const ComponentPlan& plan, std::vector<Json>& out) {
+  KUBABASE_ASSIGN_OR_RETURN(std::string password, DbPassword(ctx, names::kRoleAuthAdmin));
+  KUBABASE_ASSIGN_OR_RETURN(std::string jwt_secret, ApiKey(ctx, names::kJwtSecretKey));
+  Json env = AuthEnv(ctx);
   std::vector<std::pair<std::string, std::string>> hashed = {{"supabase_auth_admin", password},
                                                              {"JWT_SECRET", jwt_secret}};
   // Only what the pod consumes: an unused value must not roll it.
@@ -87,19 +93,14 @@ Status Render(const Context& ctx, const ComponentPlan& plan, std::vector<Json>& 
   }
 
   Workload workload{
-      .component = plan.def->label,
-      .name = std::string(names::kAuth),
-      .image = plan.image,
       .port = names::kAuthPort,
       .env = env,
       .probes = {{"readinessProbe", HttpProbe("/health", names::kAuthPort, 5, 3)},
                  {"livenessProbe", HttpProbe("/health", names::kAuthPort, 10, 6)}},
-      .resources = auth.resources,
+      .resources = ctx.project.spec.auth.resources,
       .config_hash = HashOf(hashed),
-      .replicas = plan.replicas,
   };
-  out.push_back(ClusterIpService(ctx, plan.def->label, names::kAuth, names::kAuthPort));
-  out.push_back(Deployment(ctx, workload));
+  AddServedWorkload(ctx, plan, std::move(workload), out);
   return Status();
 }
 
@@ -116,6 +117,7 @@ const ComponentDef& AuthComponent() {
       .replicas = ReplicasIn<&ProjectSpec::auth>,
       .image = ImageIn<&ProjectSpec::auth, &Images::gotrue>,
       .login_roles = {names::kRoleAuthAdmin},
+      .bootstrap_sql = embedded::auth_sql,
       .routes = {{.prefix = "/auth/v1", .service = names::kAuth, .port = names::kAuthPort}},
       .user_secrets = SecretsNeeded,
       .render = Render,

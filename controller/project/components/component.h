@@ -83,6 +83,11 @@ struct ComponentDef {
   std::string_view default_image;
   // Database login roles it connects as; db-credentials holds a password for each.
   std::vector<std::string_view> login_roles;
+  // What it needs in the database (its roles' attributes, schemas, grants): a fragment of the
+  // bootstrap SQL, components/sql/<key>.sql embedded at build time (render/bootstrap_sql.h says
+  // what each statement must be). Every component's fragment runs, enabled or not, so that
+  // enabling one later finds the database ready.
+  std::string_view bootstrap_sql;
   // Public routes (none for internal components).
   std::vector<Route> routes;
   // The user Secrets this spec makes it read (null: none).

@@ -1,6 +1,7 @@
 // The database: headless Service, StatefulSet (one Postgres with a PVC), and the bootstrap
 // ConfigMap + Job that creates roles, schemas and grants (render/bootstrap_sql.h).
 #include "controller/project/components/components.h"
+#include "controller/project/components/sql/database.sql.h"
 #include "controller/project/render/bootstrap_sql.h"
 #include "controller/project/render/builders.h"
 
@@ -187,6 +188,7 @@ const ComponentDef& DatabaseComponent() {
       // postgres owns the database; supabase_admin is the superuser the server is initialised
       // with and the bootstrap logs in as.
       .login_roles = {names::kRolePostgres, names::kRoleSupabaseAdmin},
+      .bootstrap_sql = embedded::database_sql,
       .render = Render,
   };
   return *kDef;

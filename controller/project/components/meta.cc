@@ -33,18 +33,13 @@ Status Render(const Context& ctx, const ComponentPlan& plan, std::vector<Json>& 
                 {"failureThreshold", failures}};
   };
   Workload workload{
-      .component = plan.def->label,
-      .name = std::string(kName),
-      .image = plan.image,
       .port = kPort,
       .env = env,
       .probes = {{"readinessProbe", tcp(5, 3)}, {"livenessProbe", tcp(10, 6)}},
       .resources = meta.resources,
       .config_hash = HashOf({{std::string(kRole), password}}),
-      .replicas = plan.replicas,
   };
-  out.push_back(ClusterIpService(ctx, plan.def->label, kName, kPort));
-  out.push_back(Deployment(ctx, workload));
+  AddServedWorkload(ctx, plan, std::move(workload), out);
   return Status();
 }
 

@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include "controller/project/components/components.h"
+#include "controller/project/components/sql/rest.sql.h"
 #include "controller/project/render/builders.h"
 
 namespace kubabase::project {
@@ -30,21 +31,16 @@ Status Render(const Context& ctx, const ComponentPlan& plan, std::vector<Json>& 
   AppendExtraEnv(env, rest.extra_env);
 
   Workload workload{
-      .component = plan.def->label,
-      .name = std::string(names::kRest),
-      .image = plan.image,
       .port = names::kRestPort,
       .env = env,
       .probes = {{"readinessProbe", HttpProbe("/ready", names::kRestAdminPort, 5, 3)},
                  {"livenessProbe", HttpProbe("/live", names::kRestAdminPort, 10, 6)}},
       .resources = rest.resources,
       .config_hash = HashOf({{"authenticator", password}, {"JWT_SECRET", jwt_secret}}),
-      .replicas = plan.replicas,
   };
   workload.extra_ports.push_back(
       {{"name", "admin"}, {"containerPort", names::kRestAdminPort}, {"protocol", "TCP"}});
-  out.push_back(ClusterIpService(ctx, plan.def->label, names::kRest, names::kRestPort));
-  out.push_back(Deployment(ctx, workload));
+  AddServedWorkload(ctx, plan, std::move(workload), out);
   return Status();
 }
 
@@ -61,6 +57,7 @@ const ComponentDef& RestComponent() {
       .replicas = ReplicasIn<&ProjectSpec::rest>,
       .image = ImageIn<&ProjectSpec::rest, &Images::postgrest>,
       .login_roles = {names::kRoleAuthenticator},
+      .bootstrap_sql = embedded::rest_sql,
       .routes = {{.prefix = "/rest/v1", .service = names::kRest, .port = names::kRestPort}},
       .render = Render,
   };

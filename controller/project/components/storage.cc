@@ -2,7 +2,9 @@
 // ("storage-data", backend file) or on S3-compatible object storage (backend s3), routed at
 // /storage/v1 with X-Forwarded-Prefix; with s3, the credentials Secret the spec names is copied in
 // as s3-credentials.
+#include "controller/base/quantity.h"
 #include "controller/project/components/components.h"
+#include "controller/project/components/sql/storage.sql.h"
 #include "controller/project/render/builders.h"
 
 namespace kubabase::project {
@@ -38,15 +40,38 @@ Json StorageClaim(const Context& ctx) {
   return object;
 }
 
+// Where objects live: S3 (endpoint, path style and the copied credentials, which roll the pod
+// when they change), else the file backend on the storage claim.
+void AddBackend(const Context& ctx, Workload& workload,
+                std::vector<std::pair<std::string, std::string>>& hashed) {
+  const StorageSpec& storage = ctx.project.spec.storage;
+  Json& env = workload.env;
+  if (UsesS3(ctx.project.spec)) {
+    env.push_back(Env("GLOBAL_S3_ENDPOINT", storage.s3.endpoint));
+    env.push_back(Env("GLOBAL_S3_FORCE_PATH_STYLE", storage.s3.force_path_style ? "true" : "false"));
+    const auto& credentials = UserSecretValues(ctx, names::kS3CredentialsSecret);
+    for (std::string_view key : {names::kAwsAccessKeyIdKey, names::kAwsSecretAccessKeyKey}) {
+      env.push_back(EnvFromSecret(key, names::kS3CredentialsSecret, key));
+      auto it = credentials.find(std::string(key));
+      hashed.emplace_back(std::string(key), it == credentials.end() ? "" : it->second);
+    }
+    return;
+  }
+  env.push_back(Env("STORAGE_FILE_BACKEND_PATH", names::kStorageFilePath));
+  workload.volumes.push_back(
+      {{"name", "data"}, {"persistentVolumeClaim", {{"claimName", names::kStorageClaim}}}});
+  workload.volume_mounts.push_back({{"name", "data"}, {"mountPath", names::kStorageFilePath}});
+}
+
 Status Render(const Context& ctx, const ComponentPlan& plan, std::vector<Json>& out) {
   const StorageSpec& storage = ctx.project.spec.storage;
   KUBABASE_ASSIGN_OR_RETURN(std::string password, DbPassword(ctx, names::kRoleStorageAdmin));
   KUBABASE_ASSIGN_OR_RETURN(std::string jwt_secret, ApiKey(ctx, names::kJwtSecretKey));
   KUBABASE_ASSIGN_OR_RETURN(std::string anon_key, ApiKey(ctx, names::kAnonKeyKey));
   KUBABASE_ASSIGN_OR_RETURN(std::string service_key, ApiKey(ctx, names::kServiceRoleKeyKey));
-  StatusOr<int64_t> file_size_limit = QuantityBytes(storage.file_size_limit);
-  if (!file_size_limit.ok()) {
-    return InvalidArgumentError("spec.storage.fileSizeLimit: " + file_size_limit.status().message());
+  std::optional<int64_t> file_size_limit = QuantityBytes(storage.file_size_limit);
+  if (!file_size_limit) {
+    return InvalidArgumentError("spec.storage.fileSizeLimit: not a byte quantity such as 50Mi");
   }
   const bool s3 = UsesS3(ctx.project.spec);
 
@@ -70,44 +95,20 @@ Status Render(const Context& ctx, const ComponentPlan& plan, std::vector<Json>& 
                                                              {"JWT_SECRET", jwt_secret},
                                                              {"ANON_KEY", anon_key},
                                                              {"SERVICE_ROLE_KEY", service_key}};
-  Json volumes = Json::array();
-  Json mounts = Json::array();
-  if (s3) {
-    env.push_back(Env("GLOBAL_S3_ENDPOINT", storage.s3.endpoint));
-    env.push_back(Env("GLOBAL_S3_FORCE_PATH_STYLE", storage.s3.force_path_style ? "true" : "false"));
-    const auto& credentials = UserSecretValues(ctx, names::kS3CredentialsSecret);
-    for (std::string_view key : {names::kAwsAccessKeyIdKey, names::kAwsSecretAccessKeyKey}) {
-      env.push_back(EnvFromSecret(key, names::kS3CredentialsSecret, key));
-      auto it = credentials.find(std::string(key));
-      hashed.emplace_back(std::string(key), it == credentials.end() ? "" : it->second);
-    }
-  } else {
-    env.push_back(Env("STORAGE_FILE_BACKEND_PATH", names::kStorageFilePath));
-    volumes.push_back(
-        {{"name", "data"}, {"persistentVolumeClaim", {{"claimName", names::kStorageClaim}}}});
-    mounts.push_back({{"name", "data"}, {"mountPath", names::kStorageFilePath}});
-  }
-  AppendExtraEnv(env, storage.extra_env);
-
   Workload workload{
-      .component = plan.def->label,
-      .name = std::string(names::kStorage),
-      .image = plan.image,
       .port = names::kStoragePort,
-      .env = env,
+      .env = std::move(env),
       .probes = {{"readinessProbe", HttpProbe("/status", names::kStoragePort, 5, 3)},
                  {"livenessProbe", HttpProbe("/status", names::kStoragePort, 10, 6)}},
       .resources = storage.resources,
-      .config_hash = HashOf(hashed),
-      .replicas = plan.replicas,
-      .volumes = volumes,
-      .volume_mounts = mounts,
       // A ReadWriteOnce volume cannot be attached to the old and the new pod at once.
       .recreate = !s3,
   };
+  AddBackend(ctx, workload, hashed);
+  AppendExtraEnv(workload.env, storage.extra_env);
+  workload.config_hash = HashOf(hashed);
   if (!s3) out.push_back(StorageClaim(ctx));
-  out.push_back(ClusterIpService(ctx, plan.def->label, names::kStorage, names::kStoragePort));
-  out.push_back(Deployment(ctx, workload));
+  AddServedWorkload(ctx, plan, std::move(workload), out);
   return Status();
 }
 
@@ -124,6 +125,7 @@ const ComponentDef& StorageComponent() {
       .replicas = ReplicasIn<&ProjectSpec::storage>,
       .image = ImageIn<&ProjectSpec::storage, &Images::storage>,
       .login_roles = {names::kRoleStorageAdmin},
+      .bootstrap_sql = embedded::storage_sql,
       .routes = {{.prefix = "/storage/v1",
                   .service = names::kStorage,
                   .port = names::kStoragePort,

@@ -113,6 +113,16 @@ std::string DatabaseUri(std::string_view role) {
                      names::kDatabasePort, names::kDatabaseName);
 }
 
+void AddServedWorkload(const Context& ctx, const ComponentPlan& plan, Workload workload,
+                       std::vector<Json>& out) {
+  workload.component = plan.def->label;
+  workload.name = std::string(plan.def->workload);
+  workload.image = plan.image;
+  workload.replicas = plan.replicas;
+  out.push_back(ClusterIpService(ctx, workload.component, workload.name, workload.port));
+  out.push_back(Deployment(ctx, workload));
+}
+
 Json Deployment(const Context& ctx, const Workload& w) {
   Json object = Object(ctx, "apps/v1", "Deployment", w.name, w.component);
   Json ports = Json::array({{{"name", "http"}, {"containerPort", w.port}, {"protocol", "TCP"}}});

@@ -90,6 +90,10 @@ struct Workload {
   bool recreate = false;             // strategy Recreate (an RWO volume cannot be shared)
 };
 Json Deployment(const Context& ctx, const Workload& workload);
+// A component's ClusterIP Service and Deployment, both named plan.def->workload, with the label,
+// image and replicas the plan decided (whatever `workload` says of them is replaced).
+void AddServedWorkload(const Context& ctx, const ComponentPlan& plan, Workload workload,
+                       std::vector<Json>& out);
 Json ClusterIpService(const Context& ctx, std::string_view component, std::string_view name,
                       int port);
 // An HTTP GET probe on `path`: every `period` seconds, 3 s timeout, unhealthy after `failures`.

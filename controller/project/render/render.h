@@ -77,7 +77,4 @@ struct Rendered {
 StatusOr<Rendered> DesiredState(const Project& project, const Defaults& defaults,
                                 const Keys& keys, const UserSecrets& user_secrets = {});
 
-// A quantity ("50Mi", "1G", "1.5Gi", "1000") in bytes, rounded up; InvalidArgument otherwise.
-StatusOr<int64_t> QuantityBytes(std::string_view quantity);
-
 }  // namespace kubabase::project

@@ -293,17 +293,5 @@ TEST(Render, DatabaseIsReachableOnlyFromItsNamespace) {
             "ingress-nginx");
 }
 
-TEST(QuantityBytes, ConvertsBinaryDecimalAndPlainQuantities) {
-  EXPECT_EQ(*QuantityBytes("50Mi"), 52428800);
-  EXPECT_EQ(*QuantityBytes("1Gi"), 1073741824);
-  EXPECT_EQ(*QuantityBytes("1G"), 1000000000);
-  EXPECT_EQ(*QuantityBytes("1.5Ki"), 1536);
-  EXPECT_EQ(*QuantityBytes("1000"), 1000);
-  EXPECT_EQ(*QuantityBytes("0.5"), 1);  // rounded up: a limit is never smaller than asked
-  EXPECT_FALSE(QuantityBytes("50MB").ok());
-  EXPECT_FALSE(QuantityBytes("-1Mi").ok());
-  EXPECT_FALSE(QuantityBytes("100Ei").ok());
-}
-
 }  // namespace
 }  // namespace kubabase::project
