@@ -125,6 +125,56 @@ Phase PhaseOf(const StatusInputs& in, const std::optional<Problem>& problem, boo
   return Phase::kProvisioning;
 }
 
+
+// One component's readiness. An enabled one with a workload also fills its status.components
+// entry and, with a route, its status.endpoints entry; routing is ready once every enabled route
+// is served (`wants_routes`: an earlier component has one).
+Readiness ComponentReadiness(const StatusInputs& in, const ComponentDef& def,
+                             const ComponentPlan* plan, bool wants_routes,
+                             std::optional<Problem>& problem, ProjectStatus& next) {
+  if (def.workload_resource == nullptr) return RoutingReadiness(in, wants_routes);
+  const std::string what = def.workload_resource->kind + " " + std::string(def.workload);
+  if (plan == nullptr) return Readiness{true, "Disabled", what + " is disabled"};
+  auto observed = in.children.workloads.find(std::string(def.key));
+  const kube::ObjectPtr workload =
+      observed == in.children.workloads.end() ? nullptr : observed->second;
+  ComponentStatus& cs = next.components[std::string(def.key)];
+  cs.desired = plan->replicas;
+  cs.ready =
+      workload ? static_cast<int32_t>(IntAt(*workload, {"status", "readyReplicas"}, 0)) : 0;
+  const std::string observed_image = workload ? FirstImage(*workload) : "";
+  cs.image = observed_image.empty() ? plan->image : observed_image;
+  Readiness r = WorkloadReadiness(workload, what, plan->replicas);
+  if (def.waits_for_bootstrap) r = WithBootstrap(r, in, next.namespace_, problem);
+  return r;
+}
+
+// Ready: the first part not ready, in dependency order so the message names the first thing to
+// look at; then what overrides it (a retried failure, paused, a problem, deletion).
+using Parts = std::vector<std::pair<std::string_view, Readiness>>;  // condition type, readiness
+
+Readiness OverallReadiness(const StatusInputs& in, const Parts& parts,
+                           const std::optional<Problem>& problem) {
+  Readiness ready{true, "AllComponentsReady", "every component is ready"};
+  for (const auto& [type, part] : parts) {
+    if (!part.ready) {
+      ready = {false, part.reason, part.message};
+      break;
+    }
+  }
+  if (!ready.ready && in.retrying) ready = {false, in.retrying->reason, in.retrying->message};
+  // Paused is a declared state: reached (Ready, so kstatus and Flux call it Current) once every
+  // workload is at 0; on the way there it is in progress.
+  if (in.project.spec.paused) {
+    ready = ready.ready
+                ? Readiness{true, "Paused", "spec.paused is true: every workload is scaled to 0"}
+                : Readiness{false, "Pausing", "scaling every workload to 0: " + ready.message};
+  }
+  if (problem) ready = {false, problem->reason, problem->message};
+  if (in.project.deleting) ready = {false, "Deleting", "the Project is being deleted"};
+  return ready;
+}
+
 }  // namespace
 
 const Condition* FindCondition(const ProjectStatus& status, std::string_view type) {
@@ -136,7 +186,6 @@ const Condition* FindCondition(const ProjectStatus& status, std::string_view typ
 
 ProjectStatus DeriveStatus(const StatusInputs& in) {
   const Project& project = in.project;
-  const ProjectSpec& spec = project.spec;
   const std::vector<ComponentPlan> plans =
       in.components ? *in.components : PlanComponents(project, in.defaults);
 
@@ -149,57 +198,21 @@ ProjectStatus DeriveStatus(const StatusInputs& in) {
 
   // One readiness per component, in registry order; a disabled one is ready by definition.
   std::optional<Problem> problem = in.problem;
-  std::vector<std::pair<std::string_view, Readiness>> parts;
+  Parts parts;
   bool wants_routes = false;
   for (const ComponentDef* def : Components()) {
     auto plan = std::find_if(plans.begin(), plans.end(),
                              [def](const ComponentPlan& p) { return p.def == def; });
-    const bool enabled = plan != plans.end();
-    if (enabled && !def->routes.empty()) {
+    const ComponentPlan* enabled = plan == plans.end() ? nullptr : &*plan;
+    if (enabled != nullptr && !def->routes.empty()) {
       wants_routes = true;
       next.endpoints[std::string(def->key)] = api + std::string(def->routes.front().prefix);
     }
-    if (def->workload_resource == nullptr) {
-      parts.emplace_back(def->condition, RoutingReadiness(in, wants_routes));
-      continue;
-    }
-    const std::string what = def->workload_resource->kind + " " + std::string(def->workload);
-    if (!enabled) {
-      parts.emplace_back(def->condition, Readiness{true, "Disabled", what + " is disabled"});
-      continue;
-    }
-    auto observed = in.children.workloads.find(std::string(def->key));
-    const kube::ObjectPtr workload =
-        observed == in.children.workloads.end() ? nullptr : observed->second;
-    ComponentStatus& cs = next.components[std::string(def->key)];
-    cs.desired = plan->replicas;
-    cs.ready = workload ? static_cast<int32_t>(IntAt(*workload, {"status", "readyReplicas"}, 0))
-                        : 0;
-    const std::string observed_image = workload ? FirstImage(*workload) : "";
-    cs.image = observed_image.empty() ? plan->image : observed_image;
-    Readiness r = WorkloadReadiness(workload, what, plan->replicas);
-    if (def->waits_for_bootstrap) r = WithBootstrap(r, in, next.namespace_, problem);
-    parts.emplace_back(def->condition, r);
+    parts.emplace_back(def->condition,
+                       ComponentReadiness(in, *def, enabled, wants_routes, problem, next));
   }
 
-  // Ready: everything, in dependency order so the message names the first thing to look at.
-  Readiness ready{true, "AllComponentsReady", "every component is ready"};
-  for (const auto& [type, part] : parts) {
-    if (!part.ready) {
-      ready = {false, part.reason, part.message};
-      break;
-    }
-  }
-  if (!ready.ready && in.retrying) ready = {false, in.retrying->reason, in.retrying->message};
-  // Paused is a declared state: reached (Ready, so kstatus and Flux call it Current) once every
-  // workload is at 0; on the way there it is in progress.
-  if (spec.paused) {
-    ready = ready.ready ? Readiness{true, "Paused", "spec.paused is true: every workload is scaled to 0"}
-                        : Readiness{false, "Pausing", "scaling every workload to 0: " + ready.message};
-  }
-  if (problem) ready = {false, problem->reason, problem->message};
-  if (project.deleting) ready = {false, "Deleting", "the Project is being deleted"};
-
+  const Readiness ready = OverallReadiness(in, parts, problem);
   Conditions conditions(next, project.status, project.generation, Rfc3339(in.now));
   conditions.Set("Ready", ready);
   const bool reconciling = !ready.ready && !problem && !project.deleting;
