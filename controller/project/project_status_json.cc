@@ -15,6 +15,40 @@ StatusOr<Phase> ParsePhase(const std::string& text) {
   return Invalid("status.phase", "unknown phase \"" + text + "\"");
 }
 
+Status ParseComponents(const Fields& f, std::map<std::string, ComponentStatus>* out) {
+  const Json* components = f.Find("components");
+  if (components == nullptr) return Status();
+  if (!components->is_object()) return Invalid("status.components", "must be an object");
+  for (const auto& [name, value] : components->items()) {
+    Fields c(&value, "status.components." + name);
+    ComponentStatus cs;
+    KUBABASE_RETURN_IF_ERROR(c.Integer("desired", 0, INT32_MAX, &cs.desired));
+    KUBABASE_RETURN_IF_ERROR(c.Integer("ready", 0, INT32_MAX, &cs.ready));
+    KUBABASE_RETURN_IF_ERROR(c.String("image", &cs.image));
+    (*out)[name] = cs;
+  }
+  return Status();
+}
+
+Status ParseConditions(const Fields& f, std::vector<Condition>* out) {
+  const Json* conditions = f.Find("conditions");
+  if (conditions == nullptr) return Status();
+  if (!conditions->is_array()) return Invalid("status.conditions", "must be a list");
+  for (size_t i = 0; i < conditions->size(); ++i) {
+    Fields c(&(*conditions)[i], "status.conditions[" + std::to_string(i) + "]");
+    Condition cond;
+    KUBABASE_RETURN_IF_ERROR(c.String("type", &cond.type));
+    KUBABASE_RETURN_IF_ERROR(c.String("status", &cond.status));
+    KUBABASE_RETURN_IF_ERROR(c.String("reason", &cond.reason));
+    KUBABASE_RETURN_IF_ERROR(c.String("message", &cond.message));
+    KUBABASE_RETURN_IF_ERROR(
+        c.Integer("observedGeneration", 0, INT64_MAX, &cond.observed_generation));
+    KUBABASE_RETURN_IF_ERROR(c.String("lastTransitionTime", &cond.last_transition_time));
+    out->push_back(std::move(cond));
+  }
+  return Status();
+}
+
 }  // namespace
 
 StatusOr<ProjectStatus> ParseProjectStatus(const Json& status) {
@@ -33,32 +67,8 @@ StatusOr<ProjectStatus> ParseProjectStatus(const Json& status) {
     KUBABASE_ASSIGN_OR_RETURN(Fields keys, f.Object("keysSecret"));
     KUBABASE_RETURN_IF_ERROR(keys.String("namespace", &out.keys_secret.namespace_));
     KUBABASE_RETURN_IF_ERROR(keys.String("name", &out.keys_secret.name));
-    if (const Json* components = f.Find("components")) {
-      if (!components->is_object()) return Invalid("status.components", "must be an object");
-      for (const auto& [name, value] : components->items()) {
-        Fields c(&value, "status.components." + name);
-        ComponentStatus cs;
-        KUBABASE_RETURN_IF_ERROR(c.Integer("desired", 0, INT32_MAX, &cs.desired));
-        KUBABASE_RETURN_IF_ERROR(c.Integer("ready", 0, INT32_MAX, &cs.ready));
-        KUBABASE_RETURN_IF_ERROR(c.String("image", &cs.image));
-        out.components[name] = cs;
-      }
-    }
-    if (const Json* conditions = f.Find("conditions")) {
-      if (!conditions->is_array()) return Invalid("status.conditions", "must be a list");
-      for (size_t i = 0; i < conditions->size(); ++i) {
-        Fields c(&(*conditions)[i], "status.conditions[" + std::to_string(i) + "]");
-        Condition cond;
-        KUBABASE_RETURN_IF_ERROR(c.String("type", &cond.type));
-        KUBABASE_RETURN_IF_ERROR(c.String("status", &cond.status));
-        KUBABASE_RETURN_IF_ERROR(c.String("reason", &cond.reason));
-        KUBABASE_RETURN_IF_ERROR(c.String("message", &cond.message));
-        KUBABASE_RETURN_IF_ERROR(
-            c.Integer("observedGeneration", 0, INT64_MAX, &cond.observed_generation));
-        KUBABASE_RETURN_IF_ERROR(c.String("lastTransitionTime", &cond.last_transition_time));
-        out.conditions.push_back(std::move(cond));
-      }
-    }
+    KUBABASE_RETURN_IF_ERROR(ParseComponents(f, &out.components));
+    KUBABASE_RETURN_IF_ERROR(ParseConditions(f, &out.conditions));
     return out;
   } catch (const std::exception& e) {
     return InvalidArgumentError(std::string("malformed Project status: ") + e.what());
