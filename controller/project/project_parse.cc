@@ -9,6 +9,10 @@
 #include "controller/project/names.h"
 #include "controller/project/project.h"
 #include "controller/project/project_schema.h"
+// TODO(quantity): use ParseQuantity from controller/base/quantity.h once it lands. QuantityBytes
+// is today's one byte-quantity parser, and storage's render calls the same, so what parses here
+// renders there.
+#include "controller/project/render/render.h"
 
 namespace kubabase::project {
 namespace {
@@ -142,6 +146,11 @@ Status ParseStorage(const Fields& spec, StorageSpec* out, std::string_view proje
   KUBABASE_ASSIGN_OR_RETURN(Fields f, spec.Object("storage"));
   KUBABASE_RETURN_IF_ERROR(ParseComponent(f, out));
   KUBABASE_RETURN_IF_ERROR(f.Quantity("fileSizeLimit", &out->file_size_limit));
+  // Beyond the schema: FILE_SIZE_LIMIT is a whole number of bytes, so no "100m", sign or
+  // exponent, and at most int64. Checked here so that render cannot fail on it.
+  if (StatusOr<int64_t> bytes = QuantityBytes(out->file_size_limit); !bytes.ok()) {
+    return Invalid(f.Path("fileSizeLimit"), bytes.status().message());
+  }
   std::string backend = std::string(StorageBackendName(out->backend));
   KUBABASE_RETURN_IF_ERROR(f.String("backend", &backend));
   out->backend = backend == StorageBackendName(StorageBackend::kS3) ? StorageBackend::kS3

@@ -148,6 +148,30 @@ TEST(ParseProject, RejectsNonsenseNamingTheField) {
   ExpectRejected({{"ingress", "nginx"}}, "spec.ingress");
 }
 
+TEST(ParseProject, RejectsWhatTheSchemaAllowsButCannotBeRendered) {
+  // The CRD's quantity pattern admits these; FILE_SIZE_LIMIT needs whole bytes.
+  for (const char* limit : {"100m", "-1Mi", "1e3", "100Ei"}) {
+    ExpectRejected({{"storage", {{"fileSizeLimit", limit}}}}, "spec.storage.fileSizeLimit");
+  }
+  ExpectRejected({{"storage", {{"backend", "s3"},
+                               {"s3", {{"endpoint", "http://m"}, {"region", ""},
+                                       {"credentialsSecretRef", {{"namespace", "n"}, {"name", "c"}}}}}}}},
+                 "spec.storage.s3.region");
+}
+
+TEST(ParseProject, TheProjectNameIsTheDefaultBucketOnlyWithBackendS3) {
+  Json object = Minimal();
+  object["metadata"]["name"] = "ab";  // a valid name, too short for a bucket
+  EXPECT_TRUE(ParseProject(object).ok());
+  object["spec"]["storage"] = Json::parse(R"({"backend": "s3", "s3": {"endpoint": "http://m",
+      "credentialsSecretRef": {"namespace": "n", "name": "c"}}})");
+  StatusOr<Project> project = ParseProject(object);
+  ASSERT_FALSE(project.ok());
+  EXPECT_EQ(project.status().message().rfind("spec.storage.s3.bucket", 0), 0u);
+  object["spec"]["storage"]["s3"]["bucket"] = "files";
+  EXPECT_TRUE(ParseProject(object).ok());
+}
+
 TEST(ParseProject, RejectsWhatIsNotAProject) {
   EXPECT_FALSE(ParseProject(Json::array()).ok());
   Json object = Minimal();
