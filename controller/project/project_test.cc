@@ -148,6 +148,17 @@ TEST(ParseProject, RejectsNonsenseNamingTheField) {
   ExpectRejected({{"ingress", "nginx"}}, "spec.ingress");
 }
 
+TEST(ParseProject, SaysWhatProjectHPromises) {
+  // The examples in project.h's comment on ParseProject, word for word.
+  EXPECT_EQ(ParseWith({{"paused", "yes"}}).status().message(), "spec.paused: must be true or false");
+  EXPECT_EQ(ParseWith({{"rest", {{"replicas", 101}}}}).status().message(),
+            "spec.rest.replicas: must be between 0 and 100, got 101");
+  EXPECT_EQ(ParseWith({{"host", "A"}}).status().message(),
+            "spec.host: must be a lower-case DNS name such as api.example.com, got \"A\"");
+  EXPECT_EQ(ParseWith({{"storage", {{"backend", "s3"}}}}).status().message(),
+            "spec.storage.s3.endpoint is required when spec.storage.backend is s3");
+}
+
 TEST(ParseProject, RejectsWhatTheSchemaAllowsButCannotBeRendered) {
   // The CRD's quantity pattern admits these; FILE_SIZE_LIMIT needs whole bytes.
   for (const char* limit : {"100m", "-1Mi", "1e3", "100Ei"}) {
