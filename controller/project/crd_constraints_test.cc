@@ -163,12 +163,16 @@ std::vector<Probe> ProbesFor(const Json& node) {
   if (node.contains("minLength")) {
     size_t min = node["minLength"];
     if (min > 0) probes.push_back({"minLength", std::string(min - 1, 'a'), false});
-    if (fits_pattern(std::string(min, 'a'))) probes.push_back({"minLength", std::string(min, 'a'), true});
+    if (fits_pattern(std::string(min, 'a'))) {
+      probes.push_back({"minLength", std::string(min, 'a'), true});
+    }
   }
   if (node.contains("maxLength")) {
     size_t max = node["maxLength"];
     probes.push_back({"maxLength", std::string(max + 1, 'a'), false});
-    if (fits_pattern(std::string(max, 'a'))) probes.push_back({"maxLength", std::string(max, 'a'), true});
+    if (fits_pattern(std::string(max, 'a'))) {
+      probes.push_back({"maxLength", std::string(max, 'a'), true});
+    }
   }
   if (node.contains("pattern")) {
     const std::string bad = "not valid !";
@@ -183,7 +187,9 @@ std::vector<Probe> ProbesFor(const Json& node) {
     if (!node.contains(keyword)) continue;
     size_t n = node[keyword];
     const bool at_least = std::string(keyword) == "minItems";
-    if (!at_least || n > 0) probes.push_back({keyword, Entries(node, at_least ? n - 1 : n + 1), false});
+    if (!at_least || n > 0) {
+      probes.push_back({keyword, Entries(node, at_least ? n - 1 : n + 1), false});
+    }
     probes.push_back({keyword, Entries(node, n), true});
   }
   if (node.contains("required")) probes.push_back({"required", Json::object(), false});
@@ -206,7 +212,8 @@ TEST(CrdConstraints, ParseProjectRejectsJustPastEveryBoundAndAcceptsTheBound) {
       const std::string concrete = SetAt(spec, spec_schema, path, probe.value);
       StatusOr<Project> project = ParseProject(ProjectWithSpec(spec));
       if (probe.accepted) {
-        EXPECT_TRUE(project.ok()) << path << " " << probe.why << " " << probe.value.dump().substr(0, 80)
+        EXPECT_TRUE(project.ok()) << path << " " << probe.why << " "
+                                  << probe.value.dump().substr(0, 80)
                                   << ": " << project.status().ToString();
       } else {
         ASSERT_FALSE(project.ok()) << path << " " << probe.why << ": accepted "

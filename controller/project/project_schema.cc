@@ -43,7 +43,9 @@ std::vector<FieldRule> MakeRules() {
        .pattern_meaning = "a Secret name"},
       // Every component's, the database's included.
       {.path = "spec.*.image", .max_length = 512},
-      {.path = "spec.*.resources.limits{}", .pattern = kQuantity, .pattern_meaning = kQuantityMeaning},
+      {.path = "spec.*.resources.limits{}",
+       .pattern = kQuantity,
+       .pattern_meaning = kQuantityMeaning},
       {.path = "spec.*.resources.requests{}",
        .pattern = kQuantity,
        .pattern_meaning = kQuantityMeaning},
@@ -51,7 +53,9 @@ std::vector<FieldRule> MakeRules() {
       {.path = "spec.*.resources.claims[]", .required = {"name"}},
       {.path = "spec.*.resources.claims[].name", .max_length = 253},
       {.path = "spec.*.resources.claims[].request", .max_length = 253},
-      {.path = "spec.database.storage.size", .pattern = kQuantity, .pattern_meaning = kQuantityMeaning},
+      {.path = "spec.database.storage.size",
+       .pattern = kQuantity,
+       .pattern_meaning = kQuantityMeaning},
       {.path = "spec.database.storage.storageClassName", .max_length = 253},
       {.path = "spec.*.replicas", .minimum = 0, .maximum = 100},
       {.path = "spec.*.extraEnv", .max_items = 100, .list_map_keys = {"name"}},
@@ -75,9 +79,13 @@ std::vector<FieldRule> MakeRules() {
       {.path = "spec.auth.smtp.passwordSecretRef.key", .max_length = 253},
       {.path = "spec.auth.smtp.adminEmail", .max_length = 320},
       {.path = "spec.auth.smtp.senderName", .max_length = 256},
-      {.path = "spec.storage.fileSizeLimit", .pattern = kQuantity, .pattern_meaning = kQuantityMeaning},
+      {.path = "spec.storage.fileSizeLimit",
+       .pattern = kQuantity,
+       .pattern_meaning = kQuantityMeaning},
       {.path = "spec.storage.backend", .enumeration = {"file", "s3"}},
-      {.path = "spec.storage.volume.size", .pattern = kQuantity, .pattern_meaning = kQuantityMeaning},
+      {.path = "spec.storage.volume.size",
+       .pattern = kQuantity,
+       .pattern_meaning = kQuantityMeaning},
       {.path = "spec.storage.volume.storageClassName", .max_length = 253},
       {.path = "spec.storage.s3.endpoint",
        .max_length = 2048,
@@ -161,7 +169,9 @@ Status CheckObject(const FieldRule& rule, const std::string& path, const kube::J
   }
   for (std::string_view key : rule.required) {
     auto it = object.find(key);
-    if (it == object.end() || it->is_null()) return Invalid(path + "." + std::string(key), "is required");
+    if (it == object.end() || it->is_null()) {
+      return Invalid(path + "." + std::string(key), "is required");
+    }
   }
   return Status();
 }

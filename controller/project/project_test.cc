@@ -150,7 +150,8 @@ TEST(ParseProject, RejectsNonsenseNamingTheField) {
 
 TEST(ParseProject, SaysWhatProjectHPromises) {
   // The examples in project.h's comment on ParseProject, word for word.
-  EXPECT_EQ(ParseWith({{"paused", "yes"}}).status().message(), "spec.paused: must be true or false");
+  EXPECT_EQ(ParseWith({{"paused", "yes"}}).status().message(),
+            "spec.paused: must be true or false");
   EXPECT_EQ(ParseWith({{"rest", {{"replicas", 101}}}}).status().message(),
             "spec.rest.replicas: must be between 0 and 100, got 101");
   EXPECT_EQ(ParseWith({{"host", "A"}}).status().message(),
@@ -164,10 +165,9 @@ TEST(ParseProject, RejectsWhatTheSchemaAllowsButCannotBeRendered) {
   for (const char* limit : {"100m", "-1Mi", "1e3", "100Ei"}) {
     ExpectRejected({{"storage", {{"fileSizeLimit", limit}}}}, "spec.storage.fileSizeLimit");
   }
-  ExpectRejected({{"storage", {{"backend", "s3"},
-                               {"s3", {{"endpoint", "http://m"}, {"region", ""},
-                                       {"credentialsSecretRef", {{"namespace", "n"}, {"name", "c"}}}}}}}},
-                 "spec.storage.s3.region");
+  Json s3 = Json::parse(R"({"endpoint": "http://m", "region": "",
+                             "credentialsSecretRef": {"namespace": "n", "name": "c"}})");
+  ExpectRejected({{"storage", {{"backend", "s3"}, {"s3", s3}}}}, "spec.storage.s3.region");
 }
 
 TEST(ParseProject, TheProjectNameIsTheDefaultBucketOnlyWithBackendS3) {

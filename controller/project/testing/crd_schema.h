@@ -47,7 +47,8 @@ inline void Walk(const Json& schema, const std::string& path,
 // Sets the node at `path` (below "spec") in `spec` to `value`, creating what leads there: a list
 // segment ("extraEnv[]") gets one item, a map segment ("limits{}") one entry "probe". Items and
 // objects created on the way get their required keys. Returns the concrete path of the node.
-inline std::string SetAt(Json& spec, const Json& spec_schema, const std::string& path, const Json& value) {
+inline std::string SetAt(Json& spec, const Json& spec_schema, const std::string& path,
+                         const Json& value) {
   std::vector<std::string> segments;
   std::stringstream in(path.substr(std::string("spec.").size()));
   for (std::string segment; std::getline(in, segment, '.');) segments.push_back(segment);
@@ -93,7 +94,8 @@ inline std::string SetAt(Json& spec, const Json& spec_schema, const std::string&
 // credentials), so that one probe changes one thing.
 inline Json ProbeBase() {
   return Json::parse(R"({
-    "auth": {"smtp": {"host": "smtp", "passwordSecretRef": {"namespace": "n", "name": "s", "key": "k"}}},
+    "auth": {"smtp": {"host": "smtp",
+                      "passwordSecretRef": {"namespace": "n", "name": "s", "key": "k"}}},
     "storage": {"backend": "s3", "s3": {"endpoint": "http://minio:9000", "bucket": "files",
                                          "credentialsSecretRef": {"namespace": "n", "name": "c"}}}
   })");
