@@ -6,9 +6,11 @@
 //   std::string host = Host(*project, defaults);            // spec.host or <name>.<base domain>
 //   Json status = ToJson(project_status);                    // for the status subresource
 //
-// The apiserver validates and defaults first (the CRD schema); ParseProject repeats the defaults
-// so that objects from tests, older CRDs or caches without defaulting read the same, and rejects
-// what the schema cannot express. Value types; thread-compatible.
+// crds/project.yaml is the source of truth. The apiserver validates and defaults first;
+// ParseProject repeats both (the defaults are the member initialisers below, the constraints the
+// table in project_schema.h) so that objects from tests, fakes, older CRDs or caches without
+// defaulting read the same, and adds the checks the schema cannot express. crd_defaults_test fails
+// on any difference. Value types; thread-compatible.
 #pragma once
 
 #include <cstdint>
@@ -185,11 +187,19 @@ std::string_view PhaseName(Phase phase);
 std::string_view DeletionPolicyName(DeletionPolicy policy);
 std::string_view StorageBackendName(StorageBackend backend);
 
-// Parses a Project object (as the apiserver returns it), applying the CRD's defaults.
-// Returns InvalidArgument naming the field (e.g. "spec.rest.replicas: must be >= 0") when the
-// object is not a Project, a field has the wrong type, or values are impossible: a name that is
-// not a DNS-1123 label of <= 40 characters, negative replicas, backend s3 without endpoint or
-// credentials, an SMTP password reference that lacks namespace, name or key. Never throws.
+// Parses a Project object (as the apiserver returns it), applying the CRD's defaults. A spec that
+// parses renders (DesiredState fails only on missing keys or user Secrets, never on the spec).
+// Returns InvalidArgument whose message begins with the field's path when:
+//   - the object is not a Project or a field has the wrong type
+//     ("spec.paused: must be true or false");
+//   - a value breaks its CRD constraint ("spec.rest.replicas: must be between 0 and 100, got 101",
+//     "spec.host: must be a lower-case DNS name such as api.example.com, got \"A\"");
+//   - a CRD CEL rule fails: the message is the CRD's ("metadata.name must be a DNS-1123 label
+//     ...", "spec.storage.s3.endpoint is required when spec.storage.backend is s3");
+//   - beyond the schema: spec.storage.fileSizeLimit is not a whole byte quantity (no "100m", sign
+//     or exponent); with backend s3, spec.storage.s3.region is "" or spec.storage.s3.bucket is
+//     empty while the project name (its default) is no bucket name (under 3 characters).
+// Never throws.
 StatusOr<Project> ParseProject(const Json& object);
 
 // Parses a status object; unknown fields are ignored, malformed ones are InvalidArgument.

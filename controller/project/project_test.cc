@@ -148,6 +148,41 @@ TEST(ParseProject, RejectsNonsenseNamingTheField) {
   ExpectRejected({{"ingress", "nginx"}}, "spec.ingress");
 }
 
+TEST(ParseProject, SaysWhatProjectHPromises) {
+  // The examples in project.h's comment on ParseProject, word for word.
+  EXPECT_EQ(ParseWith({{"paused", "yes"}}).status().message(),
+            "spec.paused: must be true or false");
+  EXPECT_EQ(ParseWith({{"rest", {{"replicas", 101}}}}).status().message(),
+            "spec.rest.replicas: must be between 0 and 100, got 101");
+  EXPECT_EQ(ParseWith({{"host", "A"}}).status().message(),
+            "spec.host: must be a lower-case DNS name such as api.example.com, got \"A\"");
+  EXPECT_EQ(ParseWith({{"storage", {{"backend", "s3"}}}}).status().message(),
+            "spec.storage.s3.endpoint is required when spec.storage.backend is s3");
+}
+
+TEST(ParseProject, RejectsWhatTheSchemaAllowsButCannotBeRendered) {
+  // The CRD's quantity pattern admits these; FILE_SIZE_LIMIT needs whole bytes.
+  for (const char* limit : {"100m", "-1Mi", "1e3", "100Ei"}) {
+    ExpectRejected({{"storage", {{"fileSizeLimit", limit}}}}, "spec.storage.fileSizeLimit");
+  }
+  Json s3 = Json::parse(R"({"endpoint": "http://m", "region": "",
+                             "credentialsSecretRef": {"namespace": "n", "name": "c"}})");
+  ExpectRejected({{"storage", {{"backend", "s3"}, {"s3", s3}}}}, "spec.storage.s3.region");
+}
+
+TEST(ParseProject, TheProjectNameIsTheDefaultBucketOnlyWithBackendS3) {
+  Json object = Minimal();
+  object["metadata"]["name"] = "ab";  // a valid name, too short for a bucket
+  EXPECT_TRUE(ParseProject(object).ok());
+  object["spec"]["storage"] = Json::parse(R"({"backend": "s3", "s3": {"endpoint": "http://m",
+      "credentialsSecretRef": {"namespace": "n", "name": "c"}}})");
+  StatusOr<Project> project = ParseProject(object);
+  ASSERT_FALSE(project.ok());
+  EXPECT_EQ(project.status().message().rfind("spec.storage.s3.bucket", 0), 0u);
+  object["spec"]["storage"]["s3"]["bucket"] = "files";
+  EXPECT_TRUE(ParseProject(object).ok());
+}
+
 TEST(ParseProject, RejectsWhatIsNotAProject) {
   EXPECT_FALSE(ParseProject(Json::array()).ok());
   Json object = Minimal();

@@ -70,8 +70,9 @@ struct Rendered {
 };
 
 // Every desired object, in apply order, with what render decided.
-// Returns InvalidArgument naming the field when the spec cannot be rendered (an unparsable
-// quantity), FailedPrecondition when inputs are incomplete: a db-credentials or api-keys value
+// A spec ParseProject accepted always renders (parse checks what render needs, e.g. a whole-byte
+// fileSizeLimit): InvalidArgument naming the field only for a Project built by hand that parse
+// would have rejected. FailedPrecondition when inputs are incomplete: a db-credentials or api-keys value
 // missing from `keys` (call EnsureKeys first), or a user Secret copy without every key its
 // UserSecretNeed lists (the message names the Secret and the key, never a value).
 StatusOr<Rendered> DesiredState(const Project& project, const Defaults& defaults,
