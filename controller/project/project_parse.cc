@@ -4,15 +4,12 @@
 #include <regex>
 #include <utility>
 
+#include "controller/base/quantity.h"
 #include "controller/project/components/component.h"
 #include "controller/project/json_fields.h"
 #include "controller/project/names.h"
 #include "controller/project/project.h"
 #include "controller/project/project_schema.h"
-// TODO(quantity): use ParseQuantity from controller/base/quantity.h once it lands. QuantityBytes
-// is today's one byte-quantity parser, and storage's render calls the same, so what parses here
-// renders there.
-#include "controller/project/render/render.h"
 
 namespace kubabase::project {
 namespace {
@@ -146,10 +143,12 @@ Status ParseStorage(const Fields& spec, StorageSpec* out, std::string_view proje
   KUBABASE_ASSIGN_OR_RETURN(Fields f, spec.Object("storage"));
   KUBABASE_RETURN_IF_ERROR(ParseComponent(f, out));
   KUBABASE_RETURN_IF_ERROR(f.Quantity("fileSizeLimit", &out->file_size_limit));
-  // Beyond the schema: FILE_SIZE_LIMIT is a whole number of bytes, so no "100m", sign or
-  // exponent, and at most int64. Checked here so that render cannot fail on it.
-  if (StatusOr<int64_t> bytes = QuantityBytes(out->file_size_limit); !bytes.ok()) {
-    return Invalid(f.Path("fileSizeLimit"), bytes.status().message());
+  // Beyond the schema: FILE_SIZE_LIMIT is a number of bytes, so no sign and at most int64
+  // (fractions round up, as Kubernetes rounds a quantity's value). The same QuantityBytes as
+  // storage's render: what parses here renders there.
+  if (!QuantityBytes(out->file_size_limit)) {
+    return Invalid(f.Path("fileSizeLimit"),
+                   "\"" + out->file_size_limit + "\" is not a byte quantity such as 50Mi");
   }
   std::string backend = std::string(StorageBackendName(out->backend));
   KUBABASE_RETURN_IF_ERROR(f.String("backend", &backend));

@@ -161,9 +161,13 @@ TEST(ParseProject, SaysWhatProjectHPromises) {
 }
 
 TEST(ParseProject, RejectsWhatTheSchemaAllowsButCannotBeRendered) {
-  // The CRD's quantity pattern admits these; FILE_SIZE_LIMIT needs whole bytes.
-  for (const char* limit : {"100m", "-1Mi", "1e3", "100Ei"}) {
+  // The CRD's quantity pattern admits these; FILE_SIZE_LIMIT needs a byte count in int64.
+  for (const char* limit : {"-1Mi", "100Ei", "1e1.5"}) {
     ExpectRejected({{"storage", {{"fileSizeLimit", limit}}}}, "spec.storage.fileSizeLimit");
+  }
+  // A byte count however spelled; a fraction rounds up, as Kubernetes rounds a quantity.
+  for (const char* limit : {"1e3", "100m", "0.5Ki"}) {
+    EXPECT_TRUE(ParseWith({{"storage", {{"fileSizeLimit", limit}}}}).ok()) << limit;
   }
   Json s3 = Json::parse(R"({"endpoint": "http://m", "region": "",
                              "credentialsSecretRef": {"namespace": "n", "name": "c"}})");

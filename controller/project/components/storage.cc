@@ -69,10 +69,8 @@ Status Render(const Context& ctx, const ComponentPlan& plan, std::vector<Json>& 
   KUBABASE_ASSIGN_OR_RETURN(std::string jwt_secret, ApiKey(ctx, names::kJwtSecretKey));
   KUBABASE_ASSIGN_OR_RETURN(std::string anon_key, ApiKey(ctx, names::kAnonKeyKey));
   KUBABASE_ASSIGN_OR_RETURN(std::string service_key, ApiKey(ctx, names::kServiceRoleKeyKey));
-  std::optional<int64_t> file_size_limit = QuantityBytes(storage.file_size_limit);
-  if (!file_size_limit) {
-    return InvalidArgumentError("spec.storage.fileSizeLimit: not a byte quantity such as 50Mi");
-  }
+  // ParseProject accepted only what QuantityBytes reads.
+  const int64_t file_size_limit = QuantityBytes(storage.file_size_limit).value_or(0);
   const bool s3 = UsesS3(ctx.project.spec);
 
   Json env = Json::array(
@@ -82,7 +80,7 @@ Status Render(const Context& ctx, const ComponentPlan& plan, std::vector<Json>& 
        EnvFromSecret("DB_PASSWORD", names::kDbCredentialsSecret, names::kRoleStorageAdmin),
        Env("DATABASE_URL", DatabaseUri(names::kRoleStorageAdmin)),
        Env("SERVER_PORT", std::to_string(names::kStoragePort)),
-       Env("FILE_SIZE_LIMIT", std::to_string(*file_size_limit)),
+       Env("FILE_SIZE_LIMIT", std::to_string(file_size_limit)),
        Env("STORAGE_BACKEND", StorageBackendName(storage.backend)),
        // The file backend stores under <path>/<bucket>/ too, so the bucket is always set.
        Env("GLOBAL_S3_BUCKET", S3Bucket(ctx.project)),
