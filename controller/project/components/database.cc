@@ -36,9 +36,10 @@ Json DatabaseService(const Context& ctx) {
   return object;
 }
 
-Json StatefulSet(const Context& ctx, const ComponentPlan& plan) {
+// The postgres container: the superuser both images initialise, the data directory, probes.
+Json PostgresContainer(const Context& ctx, const ComponentPlan& plan,
+                       const std::string& data_dir) {
   const DatabaseSpec& db = ctx.project.spec.database;
-  const std::string data_dir = "/var/lib/postgresql/data";
   Json env = Json::array(
       {// Both images initialise this superuser (supabase/postgres sets the same by default); the
        // bootstrap Job logs in as it with the same db-credentials key.
@@ -63,6 +64,12 @@ Json StatefulSet(const Context& ctx, const ComponentPlan& plan) {
       {"readinessProbe", PgIsReady(5, 3)},
       {"livenessProbe", PgIsReady(10, 6)}};
   if (db.resources.is_object() && !db.resources.empty()) container["resources"] = db.resources;
+  return container;
+}
+
+Json StatefulSet(const Context& ctx, const ComponentPlan& plan) {
+  const DatabaseSpec& db = ctx.project.spec.database;
+  const Json container = PostgresContainer(ctx, plan, "/var/lib/postgresql/data");
 
   Json claim_spec = {{"accessModes", Json::array({"ReadWriteOnce"})},
                      {"resources", {{"requests", {{"storage", db.storage.size}}}}}};
