@@ -2,34 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include "controller/kube/testing/apply_objects.h"
+
 namespace kubabase::kube {
 namespace {
 
-Json Deployment(int replicas, const std::string& memory = "1Gi") {
-  return Json::parse(R"({"apiVersion": "apps/v1", "kind": "Deployment",
-    "metadata": {"name": "rest", "namespace": "project-a", "labels": {"kubabase.io/project": "a"}},
-    "spec": {"replicas": 1, "template": {"spec": {"containers": [
-      {"name": "rest", "image": "postgrest/postgrest:v14.5",
-       "resources": {"requests": {"cpu": "500m", "memory": "1Gi"}},
-       "env": [{"name": "A", "value": "1"}]}]}}}})")
-      .patch(Json::array({{{"op", "replace"}, {"path", "/spec/replicas"}, {"value", replicas}},
-                          {{"op", "replace"},
-                           {"path", "/spec/template/spec/containers/0/resources/requests/memory"},
-                           {"value", memory}}}));
-}
-
-// What the apiserver hands back: the same fields, plus defaults, status and metadata it owns.
-Json AsObserved(Json object) {
-  object["metadata"]["uid"] = "1234";
-  object["metadata"]["resourceVersion"] = "77";
-  object["metadata"]["labels"]["extra"] = "added-by-someone";
-  object["spec"]["strategy"] = {{"type", "RollingUpdate"}};
-  object["spec"]["template"]["spec"]["containers"][0]["terminationMessagePath"] =
-      "/dev/termination-log";
-  object["spec"]["template"]["spec"]["containers"][0]["imagePullPolicy"] = "IfNotPresent";
-  object["status"] = {{"readyReplicas", 1}};
-  return object;
-}
+using testing::AsObserved;
+using testing::Deployment;
 
 TEST(MatchesTest, AnObjectMatchesItselfAsTheApiserverReturnsIt) {
   EXPECT_TRUE(Matches(Deployment(1), AsObserved(Deployment(1))));
