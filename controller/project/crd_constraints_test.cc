@@ -260,8 +260,11 @@ TEST(CrdCelRules, ParseProjectRejectsEachWithTheCrdsMessage) {
   s3_without_namespace["storage"]["s3"]["credentialsSecretRef"]["namespace"] = "";
   Json long_name = ProjectWithSpec(Json::object());
   long_name["metadata"]["name"] = std::string(kMaxProjectNameLength + 1, 'a');
+  Json snippet = ProbeBase();
+  snippet["ingress"]["annotations"]["nginx.ingress.kubernetes.io/server-snippet"] = "return 200;";
   const std::vector<Case> cases = {
       {&kNameIsShortDnsLabel, long_name},
+      {&kNoDangerousIngressAnnotations, ProjectWithSpec(snippet)},
       {&kSmtpHostWithPassword, ProjectWithSpec(smtp_without_host)},
       {&kSmtpPasswordRefComplete, ProjectWithSpec(smtp_ref_without_key)},
       {&kS3EndpointWithS3, ProjectWithSpec(s3_without_endpoint)},

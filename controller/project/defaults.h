@@ -11,6 +11,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 namespace kubabase::project {
 
@@ -43,6 +44,9 @@ struct Defaults {
   std::string ingress_class;
   // The ingress controller's namespace; NetworkPolicies admit traffic from it.
   std::string ingress_namespace = "ingress-nginx";
+  // The spec.ingress.annotations keys a Project may set (policy.h AnnotationAllowed: exact, or a
+  // prefix ending in "*"). Everything else is refused with AnnotationNotAllowed.
+  std::vector<std::string> allowed_ingress_annotations = {"cert-manager.io/*"};
   Images images;
 };
 

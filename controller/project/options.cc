@@ -123,6 +123,21 @@ const std::vector<Flag>& Flags() {
                      "namespace of the ingress controller, admitted by NetworkPolicies",
                      "ingress-nginx",
                      [](Options& o) -> std::string& { return o.defaults.ingress_namespace; }),
+      {"allowed-ingress-annotations", "KEYS",
+       "comma-separated spec.ingress.annotations keys a Project may set, a trailing * matching "
+       "any rest; others are refused (AnnotationNotAllowed)",
+       "cert-manager.io/*",
+       [](Options& o, const std::string& v) -> Status {
+         std::vector<std::string>& allowed = o.defaults.allowed_ingress_annotations;
+         allowed.clear();
+         for (size_t start = 0; start <= v.size();) {
+           size_t end = v.find(',', start);
+           if (end == std::string::npos) end = v.size();
+           if (end > start) allowed.push_back(v.substr(start, end - start));
+           start = end + 1;
+         }
+         return Status::Ok();
+       }},
       String("events-namespace", "NS", "where Events about (cluster-scoped) Projects go",
              "default", &Options::events_namespace),
       DefaultsString("image-postgres", "IMAGE", "default database image", kDefaultPostgresImage,

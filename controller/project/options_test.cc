@@ -25,6 +25,18 @@ TEST(OptionsTest, NoFlagsGiveTheAgreedDefaults) {
   EXPECT_EQ(o->defaults.ingress_namespace, "ingress-nginx");
   EXPECT_EQ(o->events_namespace, "default");
   EXPECT_EQ(o->defaults.images.postgres, kDefaultPostgresImage);
+  EXPECT_EQ(o->defaults.allowed_ingress_annotations,
+            std::vector<std::string>{"cert-manager.io/*"});
+}
+
+TEST(OptionsTest, AllowedIngressAnnotationsAreAListAndMayBeEmpty) {
+  StatusOr<Options> o = Parse({"--allowed-ingress-annotations=cert-manager.io/*,example.com/x"});
+  ASSERT_TRUE(o.ok()) << o.status().ToString();
+  EXPECT_EQ(o->defaults.allowed_ingress_annotations,
+            (std::vector<std::string>{"cert-manager.io/*", "example.com/x"}));
+  StatusOr<Options> none = Parse({"--allowed-ingress-annotations="});
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_TRUE(none->defaults.allowed_ingress_annotations.empty());
 }
 
 TEST(OptionsTest, BothFlagFormsAndBooleansAreAccepted) {
@@ -79,7 +91,8 @@ TEST(OptionsTest, HelpIsAFlagAndListsEveryFlagWithItsDefault) {
        {"--kubeconfig", "--context", "--leader-elect", "--leader-election-namespace",
         "--leader-election-id", "--metrics-bind-address", "--log-level", "--log-format",
         "--workers", "--qps", "--burst", "--resync-period", "--base-domain", "--namespace-prefix",
-        "--ingress-class", "--ingress-namespace", "--events-namespace", "--image-postgres",
+        "--ingress-class", "--ingress-namespace", "--allowed-ingress-annotations",
+        "--events-namespace", "--image-postgres",
         "--image-postgrest", "--image-gotrue", "--image-storage"}) {
     EXPECT_NE(help.find(flag), std::string::npos) << flag;
   }

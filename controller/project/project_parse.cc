@@ -162,6 +162,11 @@ Status ParseIngressAndDatabase(const Fields& spec, ProjectSpec* out) {
   KUBABASE_ASSIGN_OR_RETURN(Fields ingress, spec.Object("ingress"));
   KUBABASE_RETURN_IF_ERROR(ingress.String("className", &out->ingress.class_name));
   KUBABASE_RETURN_IF_ERROR(ingress.StringMap("annotations", &out->ingress.annotations));
+  for (const auto& [key, value] : out->ingress.annotations) {
+    if (DangerousIngressAnnotation(key)) {
+      return InvalidArgumentError(std::string(kNoDangerousIngressAnnotations.message));
+    }
+  }
   KUBABASE_RETURN_IF_ERROR(ingress.String("tlsSecretName", &out->ingress.tls_secret_name));
   KUBABASE_ASSIGN_OR_RETURN(Fields database, spec.Object("database"));
   KUBABASE_RETURN_IF_ERROR(database.String("image", &out->database.image));

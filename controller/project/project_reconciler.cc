@@ -5,6 +5,7 @@
 
 #include "controller/kube/json_fields.h"
 #include "controller/project/names.h"
+#include "controller/project/policy.h"
 #include "controller/project/reconcile_pass.h"
 #include "controller/project/resources.h"
 
@@ -88,6 +89,8 @@ Status ProjectReconciler::RunSteps(Pass& pass) {
   // Conflicts first: nothing is written for a Project that would take what is not its own.
   pass.step = "CheckConflicts";
   KUBABASE_RETURN_IF_ERROR(CheckConflicts(pass));
+  // What the admin does not let a Project's author ask for (policy.h): nothing of it is written.
+  if (!pass.problem) pass.problem = CheckPolicy(pass.project.spec, options_.defaults);
   pass.step = "ReadKeys";
   KUBABASE_RETURN_IF_ERROR(ReadKeys(pass));
   pass.step = "ReadUserSecrets";

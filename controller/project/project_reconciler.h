@@ -12,7 +12,8 @@
 //  1. Project gone: forget it (host index, phase metric). Done.
 //  2. Deleting: Finalizer::Finalize (finalizer.h). Without our finalizer: add it (a merge patch of
 //     metadata.finalizers only; the operator never writes spec).
-//  3. Conflicts (conflicts.h): host claimed by an older Project, namespace not ours, a spec that
+//  3. Conflicts (conflicts.h): host claimed by an older Project, namespace not ours; what the
+//     admin's policy refuses (policy.h: an Ingress annotation not allowed); a spec that
 //     cannot be rendered, a named Secret that is missing -> status Ready=False/Stalled=True with
 //     the reason, a Warning Event, nothing applied, RequeueAfter(stalled_requeue).
 //  4. Keys: db-credentials and api-keys are read with GET from the API, never from the cache: a

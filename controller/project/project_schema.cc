@@ -221,10 +221,22 @@ Status CheckField(const FieldRule& rule, const std::string& path, const kube::Js
   return Status();
 }
 
+bool DangerousIngressAnnotation(std::string_view key) {
+  auto ends_with = [key](std::string_view s) {
+    return key.size() >= s.size() && key.substr(key.size() - s.size()) == s;
+  };
+  auto contains = [key](std::string_view s) { return key.find(s) != std::string_view::npos; };
+  constexpr std::string_view kNginx = "nginx.ingress.kubernetes.io/";
+  const bool nginx = key.substr(0, kNginx.size()) == kNginx;
+  return ends_with("-snippet") ||
+         (nginx && (ends_with("/server-alias") || contains("/auth-") || contains("/mirror-") ||
+                    contains("/canary")));
+}
+
 const std::vector<const CelRule*>& CelRules() {
-  static const std::vector<const CelRule*> rules = {&kNameIsShortDnsLabel, &kSmtpHostWithPassword,
-                                                    &kSmtpPasswordRefComplete, &kS3EndpointWithS3,
-                                                    &kS3CredentialsWithS3};
+  static const std::vector<const CelRule*> rules = {
+      &kNameIsShortDnsLabel, &kSmtpHostWithPassword, &kSmtpPasswordRefComplete,
+      &kNoDangerousIngressAnnotations, &kS3EndpointWithS3, &kS3CredentialsWithS3};
   return rules;
 }
 

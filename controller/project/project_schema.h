@@ -102,6 +102,20 @@ inline constexpr CelRule kS3CredentialsWithS3{
     "spec.storage.s3.credentialsSecretRef.namespace and .name are required when "
     "spec.storage.backend is s3"};
 
+// Ingress annotations that could serve other hosts, run controller configuration or send traffic
+// elsewhere (the ingress-nginx CVE classes of 2021 and 2025), refused whatever the operator's
+// --allowed-ingress-annotations says (policy.h).
+inline constexpr CelRule kNoDangerousIngressAnnotations{
+    "spec.ingress.annotations",
+    "self.all(k, !k.endsWith('-snippet') && !(k.startsWith('nginx.ingress.kubernetes.io/') && "
+    "(k.endsWith('/server-alias') || k.contains('/auth-') || k.contains('/mirror-') || "
+    "k.contains('/canary'))))",
+    "spec.ingress.annotations may not hold configuration snippets (*-snippet) nor "
+    "ingress-nginx's server-alias, auth-*, mirror-* or canary-* annotations"};
+
+// True when `key` breaks kNoDangerousIngressAnnotations (the same test, in C++).
+bool DangerousIngressAnnotation(std::string_view key);
+
 // Every CEL rule of the CRD outside status, in CRD order.
 const std::vector<const CelRule*>& CelRules();
 
