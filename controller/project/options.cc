@@ -51,8 +51,21 @@ Flag DefaultsString(std::string name, std::string placeholder, std::string help,
           }};
 }
 
-const std::vector<Flag>& Flags() {
-  static std::vector<Flag>* const kFlags = new std::vector<Flag>{
+// "a,b,,c" -> {a, b, c}; "" -> {}.
+std::vector<std::string> CommaList(const std::string& text) {
+  std::vector<std::string> out;
+  for (size_t start = 0; start <= text.size();) {
+    size_t end = text.find(',', start);
+    if (end == std::string::npos) end = text.size();
+    if (end > start) out.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+// How the operator connects, elects, logs and paces itself.
+std::vector<Flag> RuntimeFlags() {
+  return {
       String("kubeconfig", "PATH", "kubeconfig file; default $KUBECONFIG, ~/.kube/config, then "
              "in-cluster when KUBERNETES_SERVICE_HOST is set", "", &Options::kubeconfig),
       String("context", "NAME", "kubeconfig context; default its current-context", "",
@@ -109,6 +122,12 @@ const std::vector<Flag>& Flags() {
          KUBABASE_ASSIGN_OR_RETURN(o.resync_period, ParseDuration(v));
          return Status::Ok();
        }},
+  };
+}
+
+// What every Project gets unless its spec says otherwise, and what its author may ask for.
+std::vector<Flag> ProjectFlags() {
+  std::vector<Flag> flags = {
       DefaultsString("base-domain", "DOMAIN", "a Project's host is <name>.<base-domain>",
                      "kubabase.localhost", [](Options& o) -> std::string& {
                        return o.defaults.base_domain;
@@ -128,14 +147,7 @@ const std::vector<Flag>& Flags() {
        "any rest; others are refused (AnnotationNotAllowed)",
        "cert-manager.io/*",
        [](Options& o, const std::string& v) -> Status {
-         std::vector<std::string>& allowed = o.defaults.allowed_ingress_annotations;
-         allowed.clear();
-         for (size_t start = 0; start <= v.size();) {
-           size_t end = v.find(',', start);
-           if (end == std::string::npos) end = v.size();
-           if (end > start) allowed.push_back(v.substr(start, end - start));
-           start = end + 1;
-         }
+         o.defaults.allowed_ingress_annotations = CommaList(v);
          return Status::Ok();
        }},
       String("events-namespace", "NS", "where Events about (cluster-scoped) Projects go",
@@ -149,18 +161,23 @@ const std::vector<Flag>& Flags() {
       DefaultsString("image-storage", "IMAGE", "default Storage API image", kDefaultStorageImage,
                      [](Options& o) -> std::string& { return o.defaults.images.storage; }),
   };
-  static const bool kComponentImages = [] {
-    // One --image-<key> per component that declares its default image (components/).
-    for (const ComponentDef* def : Components()) {
-      if (def->default_image.empty()) continue;
-      const std::string key(def->key);
-      kFlags->push_back(DefaultsString(
-          "image-" + key, "IMAGE", "default " + key + " image", std::string(def->default_image),
-          [key](Options& o) -> std::string& { return o.defaults.images.components[key]; }));
-    }
-    return true;
+  // One --image-<key> per component that declares its default image (components/).
+  for (const ComponentDef* def : Components()) {
+    if (def->default_image.empty()) continue;
+    const std::string key(def->key);
+    flags.push_back(DefaultsString(
+        "image-" + key, "IMAGE", "default " + key + " image", std::string(def->default_image),
+        [key](Options& o) -> std::string& { return o.defaults.images.components[key]; }));
+  }
+  return flags;
+}
+
+const std::vector<Flag>& Flags() {
+  static const std::vector<Flag>* const kFlags = [] {
+    auto* flags = new std::vector<Flag>(RuntimeFlags());
+    for (Flag& flag : ProjectFlags()) flags->push_back(std::move(flag));
+    return flags;
   }();
-  (void)kComponentImages;
   return *kFlags;
 }
 
