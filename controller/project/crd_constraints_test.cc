@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "controller/project/project.h"
@@ -118,19 +119,19 @@ TEST(CrdConstraints, EveryOneUnderSpecIsTheRuleParseProjectEnforcesAndNoRuleIsEx
 Json Entries(const Json& schema, size_t count) {
   if (schema.contains("additionalProperties")) {
     Json map = Json::object();
-    for (size_t i = 0; i < count; ++i) map["key" + std::to_string(i)] = "1";
+    for (size_t i = 0; i < count; ++i) map[fmt::format("key{}", i)] = "1";
     return map;
   }
   Json list = Json::array();
   const Json& items = schema["items"];
   for (size_t i = 0; i < count; ++i) {
     if (items.value("type", "") != "object") {
-      list.push_back("s" + std::to_string(i));
+      list.push_back(fmt::format("s{}", i));
       continue;
     }
     Json item = Json::object();
     for (const Json& key : items.value("required", Json::array())) {
-      item[key.get<std::string>()] = "k" + std::to_string(i);
+      item[key.get<std::string>()] = fmt::format("k{}", i);
     }
     list.push_back(item);
   }
