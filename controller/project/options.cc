@@ -132,10 +132,19 @@ std::vector<Flag> ProjectFlags() {
                      "kubabase.localhost", [](Options& o) -> std::string& {
                        return o.defaults.base_domain;
                      }),
-      DefaultsString("namespace-prefix", "PREFIX", "a Project's namespace is <prefix><name>",
-                     "project-", [](Options& o) -> std::string& {
-                       return o.defaults.namespace_prefix;
-                     }),
+      {"namespace-prefix", "PREFIX", "a Project's namespace is <prefix><name>", "project-",
+       [](Options& o, const std::string& v) -> Status {
+         // <prefix><name> must be a DNS label (63 at most) for every name the CRD admits (40);
+         // 22, as the chart's values schema allows, keeps one character spare.
+         static const std::regex re("^[a-z0-9][-a-z0-9]{0,21}$");
+         if (!std::regex_match(v, re)) {
+           return InvalidArgumentError(
+               "\"" + v + "\" must be 1 to 22 lower-case letters, digits or '-', starting "
+               "with a letter or digit, so that <prefix><name> is a valid namespace name");
+         }
+         o.defaults.namespace_prefix = v;
+         return Status::Ok();
+       }},
       DefaultsString("ingress-class", "NAME", "ingressClassName; \"\" the cluster default", "",
                      [](Options& o) -> std::string& { return o.defaults.ingress_class; }),
       DefaultsString("ingress-namespace", "NS",

@@ -51,6 +51,10 @@ TEST(OptionsTest, BothFlagFormsAndBooleansAreAccepted) {
   EXPECT_EQ(o->resync_period, std::chrono::seconds(5400));
   EXPECT_EQ(o->log_format, "json");
   EXPECT_TRUE(Parse({"--leader-elect"})->leader_elect);
+  // The longest prefix that leaves room for a 40-character name in a 63-character namespace.
+  EXPECT_EQ(Parse({"--namespace-prefix=" + std::string(22, 'p')})->defaults.namespace_prefix,
+            std::string(22, 'p'));
+  EXPECT_EQ(Parse({"--namespace-prefix=sb"})->defaults.namespace_prefix, "sb");
 }
 
 TEST(OptionsTest, EnvironmentSetsAFlagAndTheFlagWins) {
@@ -73,7 +77,12 @@ TEST(OptionsTest, NonsenseIsRejectedNamingTheFlag) {
            {{"--resync-period=soon"}, "--resync-period"},
            {{"--leader-elect=maybe"}, "--leader-elect"},
            {{"--no-such-flag"}, "--no-such-flag"},
-           {{"--kubeconfig"}, "--kubeconfig"}}) {
+           {{"--kubeconfig"}, "--kubeconfig"},
+           {{"--namespace-prefix="}, "--namespace-prefix"},
+           {{"--namespace-prefix=-x"}, "--namespace-prefix"},
+           {{"--namespace-prefix=Project-"}, "--namespace-prefix"},
+           {{"--namespace-prefix=tenant_"}, "--namespace-prefix"},
+           {{"--namespace-prefix=" + std::string(23, 'p')}, "--namespace-prefix"}}) {
     StatusOr<Options> o = Parse(args);
     ASSERT_FALSE(o.ok()) << flag;
     EXPECT_EQ(o.status().code(), StatusCode::kInvalidArgument);
