@@ -229,13 +229,20 @@ TEST_F(MatchesApiserverTest, AFalseDeletedByAnotherManagerIsDriftAndOneApplyRest
   for (const Pointer& field : fields) {
     SCOPED_TRACE(field.to_string());
     ASSERT_EQ(rest[field], false);
-    StatusOr<Json> got = GetBack(rest);
-    ASSERT_TRUE(got.ok()) << got.status().ToString();
-    Json edited = *got;
-    edited[field.parent_pointer()].erase(field.back());
-    StatusOr<Json> updated =
-        client.Update(Resource::Deployments(), rest["metadata"]["namespace"].get<std::string>(),
-                      names::kRest, edited);
+    // Another manager deletes the field with an UPDATE. The Deployment controller writes the
+    // object too (status, revision annotation), so a stale resourceVersion is retried on a fresh
+    // read, as any client of a live object must.
+    StatusOr<Json> updated = AbortedError("not tried");
+    for (int attempt = 0; attempt < 10 && updated.status().code() == StatusCode::kAborted;
+         ++attempt) {
+      StatusOr<Json> got = GetBack(rest);
+      ASSERT_TRUE(got.ok()) << got.status().ToString();
+      Json edited = *got;
+      edited[field.parent_pointer()].erase(field.back());
+      updated = client.Update(Resource::Deployments(),
+                              rest["metadata"]["namespace"].get<std::string>(), names::kRest,
+                              edited);
+    }
     ASSERT_TRUE(updated.ok()) << updated.status().ToString();
     ASSERT_FALSE(updated->contains(field)) << (*updated)[field.parent_pointer()].dump();
 
