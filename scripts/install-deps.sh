@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake ninja-build pkg-config git ca-certificates curl
+  build-essential cmake ninja-build pkg-config git ca-certificates curl openssl
   libcpprest-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libssl-dev
   prometheus-cpp-dev libcivetweb-dev libyaml-cpp-dev googletest libgtest-dev libgmock-dev
   postgresql-15 postgresql-client-15

@@ -20,19 +20,31 @@ namespace http = web::http;
 using http::client::http_client;
 using http::client::http_client_config;
 
-// The TLS material a connection needs, shared by every client this HttpApiClient creates.
-struct TlsMaterial {
-  std::string ca_pem;
-  std::string cert_pem;
-  std::string key_pem;
-};
+}  // namespace
 
-// Loads the CA into the context's X509_STORE and the client certificate and key. Returns the first
-// problem; never throws (boost's error_code overloads).
+namespace internal {
+
+// cpprestsdk hands each new connection's context here after loading the system roots into it
+// (set_default_verify_paths). As client-go does (transport.TLSConfigFor: MinVersion TLS 1.2;
+// a configured CA becomes the ONLY pool, RootCAs = rootCertPool(CAData)):
+//   - the protocol floor is TLS 1.2, whatever the system's OpenSSL configuration allows;
+//   - a configured CA replaces the store, so the system roots are no longer trusted; every
+//     certificate of the bundle is a trust anchor, intermediates included (PARTIAL_CHAIN, as Go's
+//     x509 treats any certificate of RootCAs).
+// Then the client certificate and key. Returns the first problem; never throws (boost's
+// error_code overloads).
 Status ConfigureSslContext(const TlsMaterial& tls, boost::asio::ssl::context& context) {
+  SSL_CTX* ctx = context.native_handle();
+  if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1) {
+    return InternalError("cannot set TLS 1.2 as the minimum protocol version");
+  }
   boost::system::error_code ec;
   if (!tls.ca_pem.empty()) {
-    // Adds every certificate of the PEM bundle to the context's X509_STORE.
+    X509_STORE* only_the_ca = X509_STORE_new();
+    if (only_the_ca == nullptr) return InternalError("out of memory creating a certificate store");
+    X509_STORE_set_flags(only_the_ca, X509_V_FLAG_PARTIAL_CHAIN);
+    SSL_CTX_set_cert_store(ctx, only_the_ca);  // takes it; frees the store with the system roots
+    // Adds every certificate of the PEM bundle to that (now only) X509_STORE.
     context.add_certificate_authority(boost::asio::buffer(tls.ca_pem), ec);
     if (ec) return InvalidArgumentError(fmt::format("certificate-authority: {}", ec.message()));
   }
@@ -41,12 +53,35 @@ Status ConfigureSslContext(const TlsMaterial& tls, boost::asio::ssl::context& co
     if (ec) return InvalidArgumentError(fmt::format("client-certificate: {}", ec.message()));
     context.use_private_key(boost::asio::buffer(tls.key_pem), boost::asio::ssl::context::pem, ec);
     if (ec) return InvalidArgumentError(fmt::format("client-key: {}", ec.message()));
-    if (SSL_CTX_check_private_key(context.native_handle()) != 1) {
+    if (SSL_CTX_check_private_key(ctx) != 1) {
       return InvalidArgumentError("client-key: does not match client-certificate");
     }
   }
   return Status::Ok();
 }
+
+Status CheckTransportConfig(const ClientConfig& config) {
+  if (config.server.empty()) return InvalidArgumentError("server: missing");
+  if (config.server.rfind("https://", 0) != 0) {
+    return InvalidArgumentError(fmt::format(
+        "server: \"{}\" is not an https:// URL; kubabase talks to the apiserver only over TLS "
+        "(plain http:// would send its token and every Secret it reads unencrypted)",
+        config.server));
+  }
+  if (config.insecure_skip_tls_verify && !config.ca_pem.empty()) {
+    return InvalidArgumentError(
+        "certificate-authority together with insecure-skip-tls-verify: specifying a root "
+        "certificates file with the insecure flag is not allowed (as in client-go); remove one");
+  }
+  return Status::Ok();
+}
+
+}  // namespace internal
+
+namespace {
+
+using internal::ConfigureSslContext;
+using internal::TlsMaterial;
 
 StatusOr<std::string> SerializeJson(const Json& value, std::string_view what) {
   try {
@@ -344,7 +379,9 @@ StatusOr<std::unique_ptr<HttpApiClient>> HttpApiClient::Create(
   impl->tls = std::make_shared<TlsMaterial>(
       TlsMaterial{config.ca_pem, config.client_cert_pem, config.client_key_pem});
   impl->limiter = std::make_unique<RateLimiter>(options.qps, options.burst, impl->clock);
-  if (config.server.empty()) return InvalidArgumentError("server: missing");
+  if (Status transport = internal::CheckTransportConfig(config); !transport.ok()) {
+    return config.description.empty() ? transport : transport.Annotate(config.description);
+  }
   try {
     // Load the TLS material once now, so a bad key is reported here and not at the first request.
     boost::asio::ssl::context probe(boost::asio::ssl::context::sslv23);

@@ -9,11 +9,14 @@
 //                             HttpApiClient::Create(config, options));
 //   StatusOr<Json> cm = client->Get(Resource::ConfigMaps(), "shop", "sql");
 //
-// TLS: the kubeconfig's CA (loaded from memory into the connection's X509_STORE; the system roots
-// stay trusted too), client certificate and key from memory, SNI and host-name verification
-// against the server's host or tls-server-name, or no verification at all with
-// insecure-skip-tls-verify. Every request carries the bearer token of the config's TokenSource,
-// read per request so a rotated service-account token is picked up.
+// TLS, as client-go's transport does it: https:// only (an http:// server is refused by Create);
+// TLS 1.2 at least; the config's CA, when given, is the ONLY trust anchor (the system roots are
+// dropped from the connection's X509_STORE; without a CA the system roots are used); client
+// certificate and key from memory; SNI and host-name verification against the server's host or
+// tls-server-name; or no verification at all with insecure-skip-tls-verify, which Create refuses
+// together with a CA ("specifying a root certificates file with the insecure flag is not
+// allowed"). Every request carries the bearer token of the config's TokenSource, read per
+// request so a rotated service-account token is picked up.
 //
 // Pacing and metrics: every request (watches included) first waits on a token bucket (qps, burst),
 // then is recorded as Metrics::ApiRequest(verb, group-resource, HTTP code or 0, seconds), verb one
@@ -53,6 +56,10 @@
 #include "controller/kube/metrics.h"
 #include "controller/kube/rate_limiter.h"
 
+namespace boost::asio::ssl {
+class context;
+}  // namespace boost::asio::ssl
+
 namespace kubabase::kube {
 
 struct HttpApiClientOptions {
@@ -68,9 +75,9 @@ struct HttpApiClientOptions {
 
 class HttpApiClient final : public ApiClient {
  public:
-  // Errors: kInvalidArgument when the server URL is not a URL or the CA, certificate or key cannot
-  // be loaded by OpenSSL (e.g. the key does not match the certificate). Does not contact the
-  // server.
+  // Errors: kInvalidArgument when the server URL is not an https:// URL, when a CA is combined
+  // with insecure_skip_tls_verify, or when the CA, certificate or key cannot be loaded by OpenSSL
+  // (e.g. the key does not match the certificate). Does not contact the server.
   static StatusOr<std::unique_ptr<HttpApiClient>> Create(const ClientConfig& config,
                                                          const HttpApiClientOptions& options);
   ~HttpApiClient() override;
@@ -109,5 +116,20 @@ class HttpApiClient final : public ApiClient {
 // the continue token expired midway (re-list from scratch).
 StatusOr<Json> ListAll(ApiClient& client, const Resource& resource, std::string_view ns,
                        ListOptions options);
+
+namespace internal {
+// The TLS material a connection needs, shared by every client an HttpApiClient creates.
+struct TlsMaterial {
+  std::string ca_pem;
+  std::string cert_pem;
+  std::string key_pem;
+};
+// What Create checks before anything else: an https:// server, and no CA together with
+// insecure_skip_tls_verify. The error names the field, never a secret.
+Status CheckTransportConfig(const ClientConfig& config);
+// Sets up one connection's context (see the banner): TLS 1.2 minimum, the CA as the only trust
+// anchor when given, the client certificate and key.
+Status ConfigureSslContext(const TlsMaterial& tls, boost::asio::ssl::context& context);
+}  // namespace internal
 
 }  // namespace kubabase::kube

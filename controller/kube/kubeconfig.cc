@@ -355,9 +355,15 @@ StatusOr<ClientConfig> LoadKubeconfigFrom(const KubeconfigSources& sources) {
 
   KUBABASE_ASSIGN_OR_RETURN(config.server, ScalarField(cluster.body, "server", cluster_where));
   if (config.server.empty()) return InvalidArgumentError(cluster_where + ".server: missing");
-  if (config.server.rfind("https://", 0) != 0 && config.server.rfind("http://", 0) != 0) {
+  if (config.server.rfind("http://", 0) == 0) {
     return InvalidArgumentError(fmt::format(
-        "{}.server: \"{}\" must start with https:// or http://", cluster_where, config.server));
+        "{}.server: \"{}\" is plain HTTP; kubabase talks to the apiserver only over https:// "
+        "(over http:// its token and every Secret it reads would cross the network unencrypted)",
+        cluster_where, config.server));
+  }
+  if (config.server.rfind("https://", 0) != 0) {
+    return InvalidArgumentError(
+        fmt::format("{}.server: \"{}\" must start with https://", cluster_where, config.server));
   }
   while (!config.server.empty() && config.server.back() == '/') config.server.pop_back();
   KUBABASE_ASSIGN_OR_RETURN(config.insecure_skip_tls_verify,
@@ -369,6 +375,14 @@ StatusOr<ClientConfig> LoadKubeconfigFrom(const KubeconfigSources& sources) {
   if (!config.ca_pem.empty()) {
     KUBABASE_RETURN_IF_ERROR(
         internal::CheckCertificatesPem(config.ca_pem, cluster_where + ".certificate-authority"));
+  }
+  if (!config.ca_pem.empty() && config.insecure_skip_tls_verify) {
+    // client-go refuses the same (transport.TLSConfigFor): verifying against a CA and not
+    // verifying at all cannot both be meant.
+    return InvalidArgumentError(fmt::format(
+        "{}: certificate-authority(-data) together with insecure-skip-tls-verify: true: "
+        "specifying a root certificates file with the insecure flag is not allowed; remove one",
+        cluster_where));
   }
 
   if (user_name.empty()) return config;  // an anonymous context

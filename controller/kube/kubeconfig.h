@@ -19,7 +19,9 @@
 // plugins and username/password are rejected with kUnimplemented naming the field.
 //
 // Errors: kNotFound when no file, context, cluster or user can be found; kInvalidArgument for
-// malformed YAML, a missing server, bad base64 or PEM, a certificate without its key. Each message
+// malformed YAML, a missing server, a server that is not https:// (plain http:// is refused, as is
+// a certificate-authority together with insecure-skip-tls-verify, as client-go refuses it), bad
+// base64 or PEM, a certificate without its key. Each message
 // names the file and the field; none ever contains a token, key or certificate content.
 //
 // Thread-safety: the functions are thread-safe; a ClientConfig is a value, its TokenSource is
@@ -91,7 +93,7 @@ class FileTokenSource final : public TokenSource {
 // Everything needed to talk to one apiserver.
 struct ClientConfig {
   std::string server;                 // "https://10.0.0.1:6443", no trailing slash
-  std::string ca_pem;                 // trusted CAs (PEM); empty: the system's roots
+  std::string ca_pem;                 // the ONLY trusted CAs (PEM); empty: the system's roots
   bool insecure_skip_tls_verify = false;
   std::string tls_server_name;        // overrides the host name checked and sent as SNI
   std::string client_cert_pem;        // client certificate chain (PEM); empty: none

@@ -150,6 +150,25 @@ TEST_F(KubeconfigTest, ResolvesRelativeFilePathsAgainstTheKubeconfigDirectory) {
   EXPECT_EQ(config->token, nullptr);
 }
 
+TEST_F(KubeconfigTest, ACaFileWithInsecureSkipTlsVerifyIsRefusedAsClientGoDoes) {
+  Write("ca.crt", kCertPem);
+  std::string path = Write("config", Kubeconfig("    server: https://k8s:6443\n"
+                                                "    certificate-authority: ca.crt\n"
+                                                "    insecure-skip-tls-verify: true",
+                                                "    token: t"));
+  Status status = LoadExplicit(path).status();
+  EXPECT_EQ(status.code(), StatusCode::kInvalidArgument) << status.ToString();
+  EXPECT_THAT(status.message(),
+              HasSubstr("specifying a root certificates file with the insecure flag is not "
+                        "allowed; remove one"));
+  EXPECT_THAT(status.message(), HasSubstr(path));
+  // insecure-skip-tls-verify alone stays allowed (client-go allows it too).
+  path = Write("config", Kubeconfig("    server: https://k8s:6443\n"
+                                    "    insecure-skip-tls-verify: true",
+                                    "    token: t"));
+  EXPECT_TRUE(LoadExplicit(path).ok());
+}
+
 TEST_F(KubeconfigTest, AGivenContextOverridesTheCurrentContext) {
   std::string path = Write("config", Kubeconfig("    server: https://k8s:6443", "    token: t"));
   StatusOr<ClientConfig> config = LoadExplicit(path, "other");
@@ -228,6 +247,17 @@ TEST_F(KubeconfigTest, EveryMalformedPieceNamesFileAndFieldAndNeverASecret) {
        StatusCode::kInvalidArgument, "clusters[\"dev-cluster\"].cluster.server: missing"},
       {"server without scheme", "    server: k8s:6443", token_line, StatusCode::kInvalidArgument,
        ".server: \"k8s:6443\" must start with https://"},
+      {"plain http server", "    server: http://k8s:8080", token_line,
+       StatusCode::kInvalidArgument,
+       ".server: \"http://k8s:8080\" is plain HTTP; kubabase talks to the apiserver only over "
+       "https://"},
+      {"CA data with insecure-skip-tls-verify",
+       good_cluster + "\n    insecure-skip-tls-verify: true\n    certificate-authority-data: " +
+           Base64(kCertPem),
+       token_line, StatusCode::kInvalidArgument,
+       "clusters[\"dev-cluster\"].cluster: certificate-authority(-data) together with "
+       "insecure-skip-tls-verify: true: specifying a root certificates file with the insecure "
+       "flag is not allowed"},
       {"bad bool", good_cluster + "\n    insecure-skip-tls-verify: maybe", token_line,
        StatusCode::kInvalidArgument, "insecure-skip-tls-verify: must be true or false"},
       {"bad CA base64", good_cluster + "\n    certificate-authority-data: '%%%'", token_line,

@@ -1,5 +1,9 @@
 // HttpApiClient against the real kube-apiserver: every verb, and how its errors map.
+#include <stdlib.h>
+
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <set>
 #include <string>
 #include <thread>
@@ -283,6 +287,52 @@ TEST(ClientTransportTest, AServerCertificateFromAnUntrustedCaIsUnavailable) {
   Status status = (*client)->Get(Resource::Namespaces(), "", "default").status();
   EXPECT_EQ(status.code(), StatusCode::kUnavailable) << status.ToString();
   EXPECT_THAT(status.message(), HasSubstr("SSL"));
+}
+
+// A self-signed CA that signed nothing of the test cluster (made for the tests only).
+constexpr char kUnrelatedCaPem[] = R"(-----BEGIN CERTIFICATE-----
+MIIBhzCCAS2gAwIBAgIUVj3vhqMUBztBeftKAJsVFymMMY4wCgYIKoZIzj0EAwIw
+GDEWMBQGA1UEAwwNa3ViYWJhc2UtdGVzdDAgFw0yNjExMjgwOTE2NTRaGA8yMTI2
+MTEwNDA5MTY1NFowGDEWMBQGA1UEAwwNa3ViYWJhc2UtdGVzdDBZMBMGByqGSM49
+AgEGCCqGSM49AwEHA0IABDgsc3rTqZ2fdmBa5r07hAbDvDHxRrIfZuaUu7374N56
+n+7MEJRp1QTSM1XyAyykwbwqNh28qAP6VFDvIzI5q8ejUzBRMB0GA1UdDgQWBBTB
+zpogwsiCtB2OliF19r883XsZ4zAfBgNVHSMEGDAWgBTBzpogwsiCtB2OliF19r88
+3XsZ4zAPBgNVHRMBAf8EBTADAQH/MAoGCCqGSM49BAMCA0gAMEUCIGhbmo6DQjMK
+JcS/BYLDoFvXGDtul1Kn0Gd4xWP4ONiYAiEA+GOa5Zot+1XmFtRrWaB0FWqE1oBf
++DiBkbmp+M2okGo=
+-----END CERTIFICATE-----
+)";
+
+TEST(ClientTransportTest, AConfiguredCaIsTheOnlyTrustAnchorEvenWhenASystemRootSignedTheServer) {
+  StatusOr<ClientConfig> config = ClusterConfig();
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  // The cluster's CA becomes a system root of this process: OpenSSL's default verify paths, which
+  // cpprestsdk loads into every connection, read the file SSL_CERT_FILE names.
+  const std::string ca_file = (std::filesystem::temp_directory_path() /
+                               ("kubabase-cluster-ca-" + RandomSuffix() + ".crt"))
+                                  .string();
+  std::ofstream(ca_file) << config->ca_pem;
+  setenv("SSL_CERT_FILE", ca_file.c_str(), 1);
+
+  // The control: with no CA configured, the system roots are trusted, so the apiserver is.
+  ClientConfig system_roots = *config;
+  system_roots.ca_pem.clear();
+  StatusOr<std::unique_ptr<HttpApiClient>> trusting = HttpApiClient::Create(system_roots, {});
+  ASSERT_TRUE(trusting.ok()) << trusting.status().ToString();
+  StatusOr<Json> got = (*trusting)->Get(Resource::Namespaces(), "", "default");
+  EXPECT_TRUE(got.ok()) << got.status().ToString();
+
+  // With a CA configured, only that CA counts (client-go): the system root no longer does.
+  ClientConfig other_ca = *config;
+  other_ca.ca_pem = kUnrelatedCaPem;
+  StatusOr<std::unique_ptr<HttpApiClient>> pinned = HttpApiClient::Create(other_ca, {});
+  ASSERT_TRUE(pinned.ok()) << pinned.status().ToString();
+  Status refused = (*pinned)->Get(Resource::Namespaces(), "", "default").status();
+  EXPECT_EQ(refused.code(), StatusCode::kUnavailable) << refused.ToString();
+  EXPECT_THAT(refused.message(), HasSubstr("SSL"));
+
+  unsetenv("SSL_CERT_FILE");
+  std::filesystem::remove(ca_file);
 }
 
 TEST(ClientTransportTest, InsecureSkipTlsVerifyConnectsWithoutTheCa) {
