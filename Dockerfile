@@ -8,11 +8,14 @@
 # build type scripts/test.sh builds and tests). What the image does is thus what CI exercises. tests/install/dockerfile_test.sh checks that the runtime stage installs a Debian
 # package for every shared library the built binary links.
 #
+# Both bases are pinned by the digest of their multi-architecture index next to the tag (the
+# debian:12 and debian:12-slim of 2026-10-05, bookworm-20261005); bump tag and digest together.
+#
 #   docker build -t kubabase:dev .
 #   docker run --rm kubabase:dev --help
 
 # ---- build: the very scripts CI runs ---------------------------------------------------------
-FROM debian:12 AS build
+FROM debian:12@sha256:2c037a04925515fdd6ea85ea14a682d0e79931f5e9f5d07b6dbfc6ba12f9e858 AS build
 WORKDIR /src
 COPY . .
 # KUBABASE_SKIP_GO: the Go toolchain is only for the local test control plane, not the operator.
@@ -22,7 +25,7 @@ RUN KUBABASE_TARGETS=kubabase ./scripts/build.sh /build \
  && strip /build/controller/kubabase
 
 # ---- runtime: Debian slim with the shared libraries the binary links, and nothing else ---------
-FROM debian:12-slim AS runtime
+FROM debian:12-slim@sha256:7c7b2c966bc9ee8cedfeef67e0e279108992c77681fa595db4a9d65c06ccc587 AS runtime
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       ca-certificates \

@@ -4,7 +4,7 @@
 //
 //   Defaults defaults;                                   // kubabase.localhost, project-, ...
 //   defaults.base_domain = "api.example.com";            // from --base-domain
-//   std::string image = defaults.images.postgrest;       // "postgrest/postgrest:v14.5"
+//   std::string image = defaults.images.postgrest;       // "postgrest/postgrest:v14.5@sha256:..."
 //
 // The default image tags live here and nowhere else. Plain value type.
 #pragma once
@@ -15,11 +15,22 @@
 
 namespace kubabase::project {
 
-// Exact image tags (from the upstream self-hosted compose file); overridable by flags and spec.
-inline constexpr const char* kDefaultPostgresImage = "supabase/postgres:15.8.1.085";
-inline constexpr const char* kDefaultPostgrestImage = "postgrest/postgrest:v14.5";
-inline constexpr const char* kDefaultGotrueImage = "supabase/gotrue:v2.186.0";
-inline constexpr const char* kDefaultStorageImage = "supabase/storage-api:v1.44.2";
+// Exact image tags (from the upstream self-hosted compose file), each pinned by the digest of its
+// multi-architecture index next to the tag (`repo:tag@sha256:...`: the tag for people, the digest
+// for the kubelet, which pulls by digest and so gets the same bytes even if the tag is moved).
+// Where each digest was read: docs/security.md section 10. Overridable by flags and spec.
+inline constexpr const char* kDefaultPostgresImage =
+    "supabase/postgres:15.8.1.085"
+    "@sha256:af083ef64d0408c8f098ee6f5c364a59b26f36fbc0f3a334a62c5c1d57362e9b";
+inline constexpr const char* kDefaultPostgrestImage =
+    "postgrest/postgrest:v14.5"
+    "@sha256:b574528fe109c8343c1247155734d03df8c34b462f342dca0ccc20244fc36ef9";
+inline constexpr const char* kDefaultGotrueImage =
+    "supabase/gotrue:v2.186.0"
+    "@sha256:f2112b9289422f205df4ea15b8b550d425ae42528ea54521faa32cc7b62490de";
+inline constexpr const char* kDefaultStorageImage =
+    "supabase/storage-api:v1.44.2"
+    "@sha256:4f0eb90b935c676914ed0609c2c7d47cddb3f336155726bb2d5542617d4afdfa";
 
 struct Images {
   std::string postgres = kDefaultPostgresImage;

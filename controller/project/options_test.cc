@@ -1,6 +1,10 @@
 #include "controller/project/options.h"
 
+#include <regex>
+
 #include <gtest/gtest.h>
+
+#include "controller/project/components/component.h"
 
 namespace kubabase::project {
 namespace {
@@ -27,6 +31,28 @@ TEST(OptionsTest, NoFlagsGiveTheAgreedDefaults) {
   EXPECT_EQ(o->defaults.images.postgres, kDefaultPostgresImage);
   EXPECT_EQ(o->defaults.allowed_ingress_annotations,
             std::vector<std::string>{"cert-manager.io/*"});
+}
+
+TEST(OptionsTest, EveryDefaultImageIsPinnedByDigestNextToItsTag) {
+  // repo:tag@sha256:<64 hex>: the tag for people, the digest for the kubelet (issue 10 item 10).
+  static const std::regex pinned(
+      "^[a-z0-9]+([._/-][a-z0-9]+)*:[A-Za-z0-9_][A-Za-z0-9._-]{0,127}@sha256:[0-9a-f]{64}$");
+  std::vector<std::string> images = {kDefaultPostgresImage, kDefaultPostgrestImage,
+                                     kDefaultGotrueImage, kDefaultStorageImage};
+  for (const ComponentDef* def : Components()) {
+    if (!def->default_image.empty()) images.emplace_back(def->default_image);
+  }
+  EXPECT_EQ(images.size(), 5u);  // database, rest, auth, storage, meta
+  for (const std::string& image : images) EXPECT_TRUE(std::regex_match(image, pinned)) << image;
+}
+
+TEST(OptionsTest, AnImageFlagTakesATagAndDigestReferenceVerbatim) {
+  const std::string image =
+      "registry.example.com:5000/team/pg-meta:v1.2@sha256:" + std::string(64, 'a');
+  StatusOr<Options> o = Parse({"--image-meta=" + image, "--image-postgres", image});
+  ASSERT_TRUE(o.ok()) << o.status().ToString();
+  EXPECT_EQ(o->defaults.images.components["meta"], image);
+  EXPECT_EQ(o->defaults.images.postgres, image);
 }
 
 TEST(OptionsTest, AllowedIngressAnnotationsAreAListAndMayBeEmpty) {

@@ -5,7 +5,8 @@
 #      scripts/build.sh with the build type scripts/test.sh uses, and copies the binary from the
 #      path build.sh reports;
 #   2. the runtime stage is debian:12-slim, runs as a numeric non-root USER, and its ENTRYPOINT is
-#      the operator;
+#      the operator; every FROM names its base by tag AND digest (debian:12@sha256:<64 hex>), so
+#      a moved tag cannot change what the image is built from;
 #   3. every runtime package it installs exists in Debian 12 (apt-cache), and every shared library
 #      the operator binary built here links (ldd) belongs to one of them, to one of their
 #      dependencies, or to the base image's essentials; so the image starts without a
@@ -22,7 +23,15 @@ stage_of() { # prints the lines of stage $1 (FROM ... AS $1 up to the next FROM)
 build_stage="$(stage_of build)"; runtime_stage="$(stage_of runtime)"
 [[ -n "$build_stage" && -n "$runtime_stage" ]] || fail "Dockerfile lacks a 'build' or 'runtime' stage"
 
-grep -Eq '^FROM debian:12 AS build$' <<<"$build_stage" || fail "build stage is not FROM debian:12"
+# Every base is pinned: repo:tag@sha256:<digest>, the tag kept for people.
+while read -r from_line; do
+  [[ "$from_line" =~ ^FROM\ [a-z0-9./-]+:[A-Za-z0-9._-]+@sha256:[0-9a-f]{64}\ AS\ [a-z]+$ ]] ||
+    fail "'$from_line' is not pinned as repo:tag@sha256:<digest> AS <stage>"
+done < <(grep -iE '^FROM ' "$dockerfile")
+pass "every FROM is pinned by digest next to its tag"
+
+digest_re='@sha256:[0-9a-f]{64}'
+grep -Eq "^FROM debian:12${digest_re} AS build$" <<<"$build_stage" || fail "build stage is not FROM debian:12@sha256:..."
 grep -Eq '^RUN .*\./scripts/install-deps\.sh' <<<"$build_stage" || fail "build stage does not run scripts/install-deps.sh"
 grep -Eq '^RUN .*\./scripts/build\.sh /build' <<<"$build_stage" || fail "build stage does not run scripts/build.sh /build"
 ! grep -Eq '^RUN .*(cmake|ninja|g\+\+|apt-get install)' <<<"$build_stage" ||
@@ -43,7 +52,7 @@ ci_type="$(sed -n 's/^KUBABASE_BUILD_TYPE=\([A-Za-z]*\) .*scripts\/build\.sh "$b
 [[ "$image_type" == "$ci_type" ]] || fail "the image is built $image_type, CI's main build $ci_type"
 pass "build stage: debian:12, scripts/install-deps.sh then scripts/build.sh ($image_type), as CI runs them"
 
-grep -Eq '^FROM debian:12-slim AS runtime$' <<<"$runtime_stage" || fail "runtime stage is not FROM debian:12-slim"
+grep -Eq "^FROM debian:12-slim${digest_re} AS runtime$" <<<"$runtime_stage" || fail "runtime stage is not FROM debian:12-slim@sha256:..."
 user="$(awk 'toupper($1)=="USER" {print $2}' <<<"$runtime_stage" | tail -1)"
 [[ "$user" =~ ^[1-9][0-9]*(:[0-9]+)?$ ]] || fail "runtime USER '$user' is not a numeric non-root uid"
 [[ "${user%%:*}" == 65532 ]] || fail "runtime USER is $user; manifests and chart run as 65532"

@@ -79,7 +79,8 @@ assert "--metrics-bind-address=:9090" in c["args"] and c["ports"][0]["containerP
 assert c["image"].endswith("@sha256:" + "0123456789abcdef" * 4), c["image"]
 for flag in ["--base-domain=api.example.com", "--namespace-prefix=sb-", "--ingress-class=nginx",
              "--ingress-namespace=ingress-system", "--events-namespace=kubabase-events",
-             "--image-postgres=supabase/postgres:15.8.1.085", "--image-gotrue=supabase/gotrue:v2.186.0",
+             "--image-postgres=supabase/postgres:15.8.1.085@sha256:af083ef64d0408c8f098ee6f5c364a59b26f36fbc0f3a334a62c5c1d57362e9b",
+             "--image-gotrue=supabase/gotrue:v2.186.0@sha256:f2112b9289422f205df4ea15b8b550d425ae42528ea54521faa32cc7b62490de",
              "--leader-election-id=kubabase-all", "--workers=8", "--log-format=text"]:
     assert flag in c["args"], "values-all.yaml: missing operator flag " + flag
 # 5. One RBAC story: the same rules in the chart and in manifests/.

@@ -54,7 +54,9 @@ const ComponentDef& MetaComponent() {
       .workload = kName,
       .basic_spec = true,
       .basic_enabled_by_default = false,
-      .default_image = "supabase/postgres-meta:v0.99.0",
+      // Pinned by digest next to its tag, as the defaults in defaults.h (docs/security.md §10).
+      .default_image = "supabase/postgres-meta:v0.99.0"
+                       "@sha256:9a079ac1c94d89629262822a4bd1902d5b1be4adb464e5a0a8fd078aaed72158",
       .login_roles = {kRole},
       .render = Render,
   };
