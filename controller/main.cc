@@ -2,12 +2,16 @@
 // server, event recorder, the Project controller and reconciler, leader election, signals.
 // No logic lives here (controller/project/options.h documents the flags).
 //
-// Exit codes: 0 clean shutdown (SIGTERM/SIGINT: stop watches, drain the queue, release the
-// Lease); 1 startup or configuration error; 2 leadership lost.
+// Exit codes: 0 clean shutdown (SIGTERM/SIGINT: stop watches and workers, letting only the
+// in-flight reconciles finish while the Lease is still renewed, then release the Lease); 1 startup
+// or configuration error; 2 leadership lost (at once: nothing queued or in flight is waited for,
+// since another replica may already be reconciling).
 #include <pthread.h>
 #include <signal.h>
 
 #include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <memory>
 #include <mutex>
@@ -109,7 +113,17 @@ int Run(const project::Options& options, sigset_t signals) {
       events.Start();
       controller.Start();
     };
+    // SIGTERM: the workers stop (in-flight reconciles finish) while the Lease is still ours and
+    // renewed; only then is it released, so a standby never starts beside a write of ours.
+    election.before_release = [&] { controller.Stop(); };
     election.on_stopped_leading = [&] { controller.Stop(); };
+    // Lost: exit now. Finishing the queue, or even the reconciles in flight, would write while
+    // another replica may already lead (controller-runtime exits the same way).
+    election.on_lost_leading = [] {
+      kube::LogError("leadership lost; exiting at once without finishing any reconcile");
+      std::fflush(nullptr);
+      std::_Exit(kExitLostLeadership);
+    };
     auto created = kube::LeaderElector::Create(**client, RealClock::Get(), election, &metrics);
     if (!created.ok()) return Fail(created.status(), "invalid leader election settings");
     elector = std::move(*created);
@@ -163,7 +177,7 @@ int Run(const project::Options& options, sigset_t signals) {
     std::unique_lock lock(mu);
     cv.wait(lock, [&] { return stop; });
   }
-  controller.Stop();  // idempotent: drains the queue, joins the workers
+  controller.Stop();  // idempotent: drops the queue, lets in-flight reconciles finish, joins
   events.Stop();
   if (health) health->Stop();
   {

@@ -16,6 +16,8 @@
 // Implementations are thread-safe: one client serves every worker.
 #pragma once
 
+#include <algorithm>
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -106,6 +108,32 @@ class ApiClient {
   virtual StatusOr<std::unique_ptr<WatchStream>> Watch(const Resource& resource,
                                                        std::string_view ns,
                                                        const WatchOptions& options) = 0;
+};
+
+// A deadline for every request this thread sends while the scope lives (client-go's request
+// context with a timeout). HttpApiClient gives up on a request still unanswered at the deadline
+// (kDeadlineExceeded; one whose deadline already passed is not sent). The leader elector bounds
+// each renewal by the time left before its renew deadline this way. Scopes nest: the earlier
+// deadline wins. Not copyable; destroy on the thread that created it.
+class ScopedRequestDeadline {
+ public:
+  using TimePoint = std::chrono::steady_clock::time_point;
+  explicit ScopedRequestDeadline(TimePoint deadline) : previous_(Current()) {
+    Current() = previous_.has_value() ? std::min(*previous_, deadline) : deadline;
+  }
+  ~ScopedRequestDeadline() { Current() = previous_; }
+  ScopedRequestDeadline(const ScopedRequestDeadline&) = delete;
+  ScopedRequestDeadline& operator=(const ScopedRequestDeadline&) = delete;
+
+  // This thread's deadline, if a scope is open.
+  static std::optional<TimePoint> Get() { return Current(); }
+
+ private:
+  static std::optional<TimePoint>& Current() {
+    thread_local std::optional<TimePoint> deadline;
+    return deadline;
+  }
+  std::optional<TimePoint> previous_;
 };
 
 }  // namespace kubabase::kube

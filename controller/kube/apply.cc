@@ -108,6 +108,12 @@ StatusOr<bool> Applier::ApplyOne(const Json& desired, const Json* observed) {
   if (observed != nullptr && kind.immutable) return false;
   const std::string ns = resource.namespaced ? StringAt(desired, {"metadata", "namespace"}) : "";
   const std::string name = StringAt(desired, {"metadata", "name"});
+  if (observed == nullptr && kind.create_only) {
+    StatusOr<Json> created = client_.Create(resource, ns, desired);
+    if (!created.ok()) return created.status();  // "CREATE secrets ns/name: ... already exists"
+    if (applied_ != nullptr) applied_->Add({{"kind", resource.kind}}).Increment();
+    return true;
+  }
   // Force: we own every field we render; a conflict with another manager is settled in our
   // favour, and fields we do not render keep their managers.
   ApplyOptions options;

@@ -70,6 +70,11 @@ using ObservedLookup = std::function<ObjectPtr(const Resource& resource, std::st
 struct ApplyKind {
   const Resource* resource = nullptr;
   bool immutable = false;
+  // Not observed: create it with POST instead of applying, which fails with kAlreadyExists
+  // (409) when another writer created it meanwhile, where an apply would silently overwrite
+  // theirs. For objects whose first content must be written exactly once (generated keys).
+  // Observed objects are applied as usual.
+  bool create_only = false;
 };
 // Finds the kind of a desired object; an error (kInvalidArgument: not a kind the caller manages)
 // stops the apply before any write.
@@ -90,7 +95,8 @@ class Applier {
   // Applies each object of `desired`, in order, unless it matches what `observed` returns.
   // Stops at the first failed write and returns its error, which names the object
   // ("APPLY deployments.apps project-x/rest: ..."): later objects may depend on earlier ones.
-  // Errors: those of ApiClient::Apply, and those of `kind_of`.
+  // Errors: those of ApiClient::Apply and ApiClient::Create (kAlreadyExists for a create_only
+  // object someone else created first), and those of `kind_of`.
   StatusOr<ApplyResult> ApplyAll(const std::vector<Json>& desired, const ObservedLookup& observed);
 
   // One object; `observed` may be null. Returns true when it wrote, false when it matched.

@@ -181,15 +181,13 @@ void Controller::Stop() {
     stopping_ = true;
     cv_.notify_all();
   }
-  // Watchers first: no new events arrive while the queue drains.
+  // Watchers first: no new events arrive while the workers finish.
   for (auto& watched : watched_) watched->watcher->Stop();
   if (supervisor_.joinable()) supervisor_.join();
-  // The supervisor has exited, so workers_ no longer changes.
-  if (!workers_.empty()) {
-    queue_.ShutDownWithDrain();
-  } else {
-    queue_.ShutDown();
-  }
+  // The supervisor has exited, so workers_ no longer changes. Queued keys are dropped, not
+  // drained: after SIGTERM or a lost lease another replica reconciles them, and a reconcile
+  // started now could run alongside it. Only the ones in flight finish.
+  queue_.ShutDownNow();
   for (std::thread& worker : workers_) worker.join();
   log_.Info("stopped");
 }

@@ -8,7 +8,7 @@
 //       [&](const ObjectKey& key) { return reconciler.Reconcile(key); });
 //   controller.Start();          // watchers now; workers once every store has synced
 //   ...                          // /readyz: controller.HasSynced()
-//   controller.Stop();           // SIGTERM: stop watchers, finish in-flight reconciles
+//   controller.Stop();           // SIGTERM: stop watchers, finish in-flight reconciles only
 //
 // Semantics (those of controller-runtime's reconcileHandler):
 // - Every watch event is mapped to keys (its mapper) and queued; the queue de-duplicates, so a
@@ -21,7 +21,9 @@
 //   An exception thrown by the reconcile is caught and treated as a kInternal error.
 // - Every resync_period every primary object's keys are queued again: watches can miss events
 //   and the outside world (a Postgres, DNS) changes without any.
-// - Stop(): stop the watchers, let workers finish the keys already queued and in flight, join.
+// - Stop(): stop the watchers, drop the keys still queued, let workers finish the reconciles in
+//   flight, join. Nothing queued is run: on SIGTERM or a lost lease another replica takes over
+//   the keys, and a reconcile started after the hand-over could race with it.
 //
 // Metrics: reconcile_total{controller,result=success|error|requeue}, reconcile_errors_total,
 // reconcile_duration_seconds, plus the queue's and the watchers' families.
@@ -107,8 +109,8 @@ class Controller {
   // Starts every watcher, then (on a supervisor thread) the workers once all stores synced, and
   // the periodic resync. Requires: called at most once.
   void Start();
-  // Stops the watchers, drains the queue (keys queued and in flight finish), joins every thread.
-  // Idempotent.
+  // Stops the watchers, drops the queued keys, lets in-flight reconciles finish, joins every
+  // thread. Idempotent; safe from several threads (a second caller returns at once).
   void Stop();
 
   // True once every store has completed its first list: the controller is ready.

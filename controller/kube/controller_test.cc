@@ -311,6 +311,41 @@ TEST_F(ControllerTest, StopWaitsForTheReconcileInFlightAndStopsTheWatchers) {
   EXPECT_TRUE(stopped.load());
 }
 
+// SIGTERM or a lost lease: another replica takes the queued keys over, so none of them may start
+// here once Stop() began; only the reconcile in flight finishes.
+TEST_F(ControllerTest, StopRunsNoQueuedKeyOnlyTheReconcileInFlight) {
+  std::mutex gate_mu;
+  std::condition_variable gate_cv;
+  bool open = false;
+  outcome_ = [&](const ObjectKey&) -> StatusOr<Action> {
+    std::unique_lock lock(gate_mu);
+    gate_cv.wait(lock, [&] { return open; });
+    return Action::Done();
+  };
+  api_.AddList(Resource::ConfigMaps(),
+               ListPage({FakeObject("ns", "a", "1"), FakeObject("ns", "b", "2"),
+                         FakeObject("ns", "c", "3")},
+                        "10"));
+  api_.AddList(Resource::Secrets(), ListPage({}, "20"));
+  auto configmaps = api_.AddWatch(Resource::ConfigMaps());
+  Controller controller(api_, Options(1), Specs(), Recorder());
+  controller.Start();
+  ASSERT_TRUE(WaitForReconciles(1));  // the one worker is inside ns/a; ns/b and ns/c wait
+  EXPECT_EQ(controller.queue().Len(), 2);
+
+  std::thread stopper([&] { controller.Stop(); });
+  ASSERT_TRUE(configmaps->WaitForNextCalls(1));
+  while (!controller.queue().ShuttingDown()) std::this_thread::yield();  // Stop reached the queue
+  {
+    std::lock_guard lock(gate_mu);
+    open = true;
+  }
+  gate_cv.notify_all();
+  stopper.join();
+  EXPECT_THAT(Reconciled(), ElementsAre("ns/a"));
+  EXPECT_EQ(controller.queue().Len(), 0);
+}
+
 TEST_F(ControllerTest, StopWithoutStartIsHarmless) {
   Controller controller(api_, Options(2), Specs(), Recorder());
   controller.Stop();

@@ -1,6 +1,7 @@
 #include "controller/kube/http_api_client.h"
 
 #include <atomic>
+#include <future>
 #include <mutex>
 #include <system_error>
 #include <utility>
@@ -287,6 +288,30 @@ struct HttpApiClient::Impl {
     options.metrics->ApiRequest(spec.metric_verb, resource.GroupResource(), code, seconds);
   }
 
+  // Sends `request` and waits for its whole response until `deadline`; then cancels it (the
+  // connection is closed) and returns kDeadlineExceeded. Throws what request() throws.
+  StatusOr<http::http_response> RequestBefore(http::http_request& request,
+                                              ScopedRequestDeadline::TimePoint deadline,
+                                              const std::string& what) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return DeadlineExceededError(what + ": the request's deadline passed before it was sent");
+    }
+    pplx::cancellation_token_source cancel;
+    // The whole body too: content_ready() completes once it is read.
+    pplx::task<http::http_response> task =
+        client->request(request, cancel.get_token()).then([](http::http_response response) {
+          return response.content_ready();
+        });
+    auto finished = std::make_shared<std::promise<void>>();
+    std::future<void> done = finished->get_future();
+    task.then([finished](pplx::task<http::http_response>) { finished->set_value(); });
+    if (done.wait_until(deadline) != std::future_status::ready) {
+      cancel.cancel();
+      return DeadlineExceededError(what + ": no complete answer before the request's deadline");
+    }
+    return task.get();
+  }
+
   // Sends one request and returns the parsed body of a 2xx answer.
   StatusOr<Json> Do(const Resource& resource, const Request& spec) {
     limiter->Wait();
@@ -295,7 +320,12 @@ struct HttpApiClient::Impl {
     try {
       http::http_request request;
       KUBABASE_RETURN_IF_ERROR(Prepare(request, spec));
-      http::http_response response = client->request(request).get();
+      http::http_response response;
+      if (std::optional<ScopedRequestDeadline::TimePoint> deadline = ScopedRequestDeadline::Get()) {
+        KUBABASE_ASSIGN_OR_RETURN(response, RequestBefore(request, *deadline, spec.what));
+      } else {
+        response = client->request(request).get();
+      }
       code = response.status_code();
       std::string body = response.extract_utf8string(/*ignore_content_type=*/true).get();
       Record(spec, resource, code, start);

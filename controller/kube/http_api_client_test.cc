@@ -1,8 +1,15 @@
-// What can be shown without a server: ListAll's paging control flow (over a fake ApiClient) and
-// HttpApiClient::Create's validation. The HTTP behaviour itself is proven against the real
-// apiserver in tests/integration/client_*_test.cc.
+// What can be shown without a server: ListAll's paging control flow (over a fake ApiClient),
+// HttpApiClient::Create's validation, and a request deadline against a socket that never
+// answers. The HTTP behaviour itself is proven against the real apiserver in
+// tests/integration/client_*_test.cc.
 #include "controller/kube/http_api_client.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
 #include <vector>
 
 #include <gmock/gmock.h>
@@ -109,6 +116,82 @@ TEST(HttpApiClientCreateTest, AcceptsAPlainConfigWithoutContactingTheServer) {
   StatusOr<std::unique_ptr<HttpApiClient>> client = HttpApiClient::Create(config, options);
   ASSERT_TRUE(client.ok()) << client.status().ToString();
   EXPECT_EQ((*client)->rate_limiter().burst(), 7);
+}
+
+// A TCP listener on 127.0.0.1 that never accepts: connections complete in the kernel's backlog
+// and then hear nothing, like an apiserver that hangs.
+class SilentListener {
+ public:
+  SilentListener() {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    socklen_t len = sizeof(addr);
+    if (fd_ < 0 || bind(fd_, reinterpret_cast<sockaddr*>(&addr), len) != 0 || listen(fd_, 8) != 0 ||
+        getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+      ADD_FAILURE() << "cannot listen on 127.0.0.1";
+      return;
+    }
+    port_ = ntohs(addr.sin_port);
+  }
+  ~SilentListener() {
+    if (fd_ >= 0) close(fd_);
+  }
+  int port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
+// The leader elector bounds each renewal this way: a request unanswered at its deadline ends with
+// kDeadlineExceeded then, not after the client's 30 s inactivity timeout.
+TEST(HttpApiClientDeadlineTest, ARequestUnansweredAtItsDeadlineEndsWithDeadlineExceeded) {
+  SilentListener listener;
+  ClientConfig config;
+  config.server = "https://127.0.0.1:" + std::to_string(listener.port());
+  config.insecure_skip_tls_verify = true;
+  HttpApiClientOptions options;
+  options.request_timeout = std::chrono::seconds(600);  // never what ends this test
+  auto client = HttpApiClient::Create(config, options);
+  ASSERT_TRUE(client.ok()) << client.status().ToString();
+  StatusOr<Json> got = [&] {
+    ScopedRequestDeadline deadline(std::chrono::steady_clock::now() +
+                                   std::chrono::milliseconds(300));
+    return (*client)->Get(Resource::Leases(), "kubabase-system", "kubabase");
+  }();
+  EXPECT_EQ(got.status().code(), StatusCode::kDeadlineExceeded) << got.status().ToString();
+  EXPECT_THAT(got.status().message(), HasSubstr("GET leases.coordination.k8s.io"));
+  EXPECT_THAT(got.status().message(), HasSubstr("deadline"));
+}
+
+TEST(HttpApiClientDeadlineTest, ARequestWhoseDeadlinePassedIsNotSent) {
+  ClientConfig config;
+  config.server = "https://127.0.0.1:1";
+  auto client = HttpApiClient::Create(config, {});
+  ASSERT_TRUE(client.ok());
+  ScopedRequestDeadline deadline(std::chrono::steady_clock::now() - std::chrono::seconds(1));
+  StatusOr<Json> got = (*client)->Get(Resource::Leases(), "kubabase-system", "kubabase");
+  EXPECT_EQ(got.status().code(), StatusCode::kDeadlineExceeded);
+  EXPECT_THAT(got.status().message(), HasSubstr("before it was sent"));
+}
+
+TEST(ScopedRequestDeadlineTest, NestsWithTheEarlierDeadlineWinningAndRestoresOnExit) {
+  const auto now = std::chrono::steady_clock::now();
+  EXPECT_FALSE(ScopedRequestDeadline::Get().has_value());
+  {
+    ScopedRequestDeadline outer(now + std::chrono::seconds(5));
+    {
+      ScopedRequestDeadline later(now + std::chrono::seconds(9));
+      EXPECT_EQ(ScopedRequestDeadline::Get(), now + std::chrono::seconds(5));
+      ScopedRequestDeadline earlier(now + std::chrono::seconds(1));
+      EXPECT_EQ(ScopedRequestDeadline::Get(), now + std::chrono::seconds(1));
+    }
+    EXPECT_EQ(ScopedRequestDeadline::Get(), now + std::chrono::seconds(5));
+  }
+  EXPECT_FALSE(ScopedRequestDeadline::Get().has_value());
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <ctime>
+#include <thread>
 
 #include <openssl/rand.h>
 
@@ -247,6 +248,10 @@ void LeaderElector::StopLeading(State next) {
   SetLeaderGauge(0);
   if (next == State::kLost) {
     LogError("lost the leader lease; stopping", {{"lease", Describe()}, {"identity", options_.identity}});
+    if (options_.on_lost_leading) {
+      options_.on_lost_leading();
+      return;
+    }
   } else {
     LogInfo("stopped leading", {{"lease", Describe()}, {"identity", options_.identity}});
   }
@@ -276,7 +281,20 @@ Clock::Duration LeaderElector::Step() {
       }
       return Jittered(options_.retry_period);
     case State::kLeading: {
-      if (TryAcquireOrRenew()) {
+      bool renewed = false;
+      {
+        // Bound every request of this renewal by the time left before the renew deadline (on
+        // our clock, carried over to the real one the HTTP client waits on).
+        Clock::TimePoint renew_by;
+        {
+          std::lock_guard lock(mu_);
+          renew_by = last_renew_start_ + options_.renew_deadline;
+        }
+        const Clock::Duration left = std::max(renew_by - attempt_start, Clock::Duration::zero());
+        ScopedRequestDeadline deadline(std::chrono::steady_clock::now() + left);
+        renewed = TryAcquireOrRenew();
+      }
+      if (renewed) {
         std::lock_guard lock(mu_);
         last_renew_start_ = attempt_start;
         return options_.retry_period;
@@ -361,6 +379,33 @@ Status LeaderElector::Run() {
   }
   const bool was_leading = state_ == State::kLeading;
   lock.unlock();
+  if (was_leading && options_.before_release) {
+    // The owner's workers finish their in-flight reconciles first; we keep the Lease renewed
+    // meanwhile, so no standby can start while one of our writes may still land.
+    LogInfo("stopping the workers before releasing the leader lease", {{"lease", Describe()}});
+    bool finished = false;
+    std::thread finisher([this, &finished] {
+      options_.before_release();
+      std::lock_guard done(mu_);
+      finished = true;
+      stop_cv_.notify_all();
+    });
+    lock.lock();
+    while (!finished && state_ == State::kLeading) {
+      lock.unlock();
+      const Clock::Duration wait = Step();
+      lock.lock();
+      if (state_ != State::kLeading) break;
+      stop_cv_.wait_for(lock, wait, [&finished] { return finished; });
+    }
+    const bool lost = state_ == State::kLost;
+    lock.unlock();
+    finisher.join();
+    if (lost) {
+      return AbortedError("lost leadership of Lease " + Describe() + " (identity " +
+                          options_.identity + ") while stopping the workers");
+    }
+  }
   if (was_leading) {
     if (options_.release_on_stop && !Release()) {
       LogWarn("could not release the leader lease; a standby takes over when it expires",

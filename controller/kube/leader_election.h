@@ -18,14 +18,19 @@
 // - Lose: when no renewal succeeded for renew_deadline (measured from the start of the last
 //   successful renewal), the elector stops leading. IsLeader() turns false by the clock at that
 //   moment even before the loop notices. Because renew_deadline < lease_duration, we stop before
-//   any other candidate may take over.
-// - Release: on Stop() a leader writes holderIdentity "" and leaseDurationSeconds 1 (client-go's
-//   ReleaseOnCancel), so a standby takes over within one retry period instead of a lease duration.
+//   any other candidate may take over. Each renewal's requests carry a deadline
+//   (ScopedRequestDeadline) at that same moment, as client-go's renew runs tryAcquireOrRenew under
+//   a context.WithTimeout(RenewDeadline): a request that hangs cannot keep us "leading" past it.
+// - Release: on Stop() a leader first runs before_release (the owner stops its workers: the
+//   in-flight reconciles finish, no new one starts) while it goes on renewing, and only then
+//   writes holderIdentity "" and leaseDurationSeconds 1 (client-go's ReleaseOnCancel), so a
+//   standby takes over within one retry period instead of a lease duration, and never while one
+//   of our writes is still under way.
 //
-// On lost leadership the process must stop reconciling and exit: Run() returns kAborted after
-// on_stopped_leading ran, and main exits with a non-zero code so the Pod restarts as a fresh
-// candidate (as controller-runtime managers do). Staying up as a zombie leader is never safe:
-// another replica may already be reconciling.
+// On lost leadership the process must stop reconciling and exit at once: on_lost_leading (main:
+// exit non-zero without draining anything, as client-go's callers and controller-runtime do) or,
+// when unset, on_stopped_leading runs, and Run() returns kAborted. Staying up as a zombie leader,
+// or finishing queued work, is never safe: another replica may already be reconciling.
 //
 // Thread-safety: Run() (or Step(), TryAcquireOrRenew() and Release(), used by tests) from one
 // thread at a time; Stop(), IsLeader(), LeadershipKnown(), Leader() from any thread.
@@ -68,8 +73,16 @@ struct LeaderElectionOptions {
   // Called on Run's thread. Each must return promptly (start or stop workers, then return):
   // the elector does not renew while a callback runs.
   std::function<void()> on_started_leading;
-  // Called once when leading ends: lost, or released on Stop(). Not called if we never led.
+  // Called once when leading ends: lost (unless on_lost_leading is set), or released on Stop().
+  // Not called if we never led.
   std::function<void()> on_stopped_leading;
+  // Called instead of on_stopped_leading when leadership is lost. Production exits in it.
+  std::function<void()> on_lost_leading;
+  // Called on a thread of its own when Stop() finds us leading; the Lease is renewed until it
+  // returns and released after. Blocks until the owner's workers stopped (in-flight reconciles
+  // done). If leadership is lost meanwhile, on_lost_leading runs and Run() returns kAborted once
+  // this returned.
+  std::function<void()> before_release;
   // Called when the observed holder changes (including to us, and to "" after a release).
   std::function<void(const std::string& holder)> on_new_leader;
 };

@@ -1,7 +1,11 @@
 #include "controller/kube/leader_election.h"
 
 #include <functional>
+#include <atomic>
 #include <map>
+#include <optional>
+#include <thread>
+#include <vector>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -22,6 +26,7 @@ class FakeLeaseClient : public testing::UnimplementedApiClient {
   StatusOr<Json> Get(const Resource& resource, std::string_view ns, std::string_view name,
                      std::string_view) override {
     ++gets;
+    RecordDeadline();
     if (!fail.ok()) return fail;
     auto it = objects.find(Key(ns, name));
     if (it == objects.end()) return NotFoundError("leases \"" + std::string(name) + "\" not found");
@@ -29,6 +34,7 @@ class FakeLeaseClient : public testing::UnimplementedApiClient {
   }
   StatusOr<Json> Create(const Resource& resource, std::string_view ns, const Json& object) override {
     ++creates;
+    RecordDeadline();
     if (!fail.ok()) return fail;
     const std::string key = Key(ns, object["metadata"]["name"].get<std::string>());
     if (objects.count(key)) return AlreadyExistsError("leases already exists");
@@ -40,10 +46,12 @@ class FakeLeaseClient : public testing::UnimplementedApiClient {
   StatusOr<Json> Update(const Resource& resource, std::string_view ns, std::string_view name,
                         const Json& object, std::string_view) override {
     ++updates;
+    RecordDeadline();
     if (before_update) before_update();
     if (!fail.ok()) return fail;
     auto it = objects.find(Key(ns, name));
     if (it == objects.end()) return NotFoundError("leases not found");
+    written_holders.push_back(object["spec"].value("holderIdentity", "?"));
     if (object["metadata"].value("resourceVersion", "") !=
         it->second["metadata"]["resourceVersion"].get<std::string>()) {
       return AbortedError("Operation cannot be fulfilled on leases: the object has been modified");
@@ -76,8 +84,19 @@ class FakeLeaseClient : public testing::UnimplementedApiClient {
   Status fail;  // when not ok, every call fails with it
   std::function<void()> before_update;
   int gets = 0, creates = 0, updates = 0;
+  // Per request: the real time left before its ScopedRequestDeadline, or nullopt without one.
+  std::vector<std::optional<std::chrono::steady_clock::duration>> time_left;
+  std::vector<std::string> written_holders;  // holderIdentity of every successful Update
 
  private:
+  void RecordDeadline() {
+    std::optional<ScopedRequestDeadline::TimePoint> deadline = ScopedRequestDeadline::Get();
+    if (!deadline) {
+      time_left.emplace_back();
+    } else {
+      time_left.emplace_back(*deadline - std::chrono::steady_clock::now());
+    }
+  }
   static std::string Key(std::string_view ns, std::string_view name) {
     return std::string(ns) + "/" + std::string(name);
   }
@@ -261,6 +280,129 @@ TEST_F(LeaderElectionTest, LosesLeadershipWhenRenewalsFailPastTheRenewDeadline) 
   const int updates = client_.updates;
   EXPECT_EQ(elector->Step(), Clock::Duration::zero());
   EXPECT_EQ(client_.updates, updates);
+}
+
+// client-go's renew runs each tryAcquireOrRenew under context.WithTimeout(RenewDeadline): a
+// request that hangs cannot keep a leader "leading" past the deadline.
+TEST_F(LeaderElectionTest, EachRenewalRequestIsBoundByTheTimeLeftBeforeTheRenewDeadline) {
+  auto elector = NewElector("a");
+  elector->Step();  // acquired at t=0 (a candidate's requests carry no deadline)
+  ASSERT_FALSE(client_.time_left.empty());
+  for (const auto& left : client_.time_left) EXPECT_FALSE(left.has_value());
+
+  // Renewals at t=2 (ok: deadline t=10), then failing at t=4 and t=7 (deadline t=2+10=12).
+  const std::pair<int, int> steps[] = {{2, 8}, {2, 8}, {3, 5}};
+  bool fail = false;
+  for (const auto& [advance, left_s] : steps) {
+    clock_.Advance(seconds(advance));
+    client_.fail = fail ? UnavailableError("apiserver slow") : Status::Ok();
+    client_.time_left.clear();
+    elector->Step();
+    ASSERT_FALSE(client_.time_left.empty());
+    for (const auto& left : client_.time_left) {
+      ASSERT_TRUE(left.has_value()) << "a renewal request without a deadline";
+      // Real time only shrinks what is left; it never exceeds the deadline's distance.
+      EXPECT_LE(*left, seconds(left_s));
+      EXPECT_GT(*left, seconds(left_s) - seconds(5));
+    }
+    fail = true;
+  }
+  EXPECT_TRUE(elector->IsLeader());
+}
+
+TEST_F(LeaderElectionTest, ALostLeaseCallsOnLostLeadingInsteadOfOnStoppedLeading) {
+  LeaderElectionOptions options;
+  options.identity = "a";
+  options.jitter_factor = 0;
+  options.on_stopped_leading = [this] { events_ += "stopped;"; };
+  options.on_lost_leading = [this] { events_ += "lost;"; };
+  auto elector = *LeaderElector::Create(client_, clock_, options);
+  elector->Step();
+  client_.fail = UnavailableError("down");
+  clock_.Advance(seconds(10));
+  EXPECT_EQ(elector->Step(), Clock::Duration::zero());
+  EXPECT_EQ(elector->state(), LeaderElector::State::kLost);
+  EXPECT_EQ(events_, "lost;");
+}
+
+// SIGTERM: the workers stop (before_release) while the Lease is still renewed, and only then is
+// it released: a standby never starts while one of our reconciles may still write.
+TEST_F(LeaderElectionTest, StopRenewsWhileBeforeReleaseRunsAndReleasesOnlyAfterItReturned) {
+  LeaderElector* raw = nullptr;
+  std::atomic<int> renewals{0};
+  std::atomic<int> renewals_when_finished{-1};
+  LeaderElectionOptions options;
+  options.identity = "a";
+  options.jitter_factor = 0;
+  options.lease_duration = std::chrono::milliseconds(3000);
+  options.renew_deadline = std::chrono::milliseconds(2000);
+  options.retry_period = std::chrono::milliseconds(1);  // Run's real waits: 1 ms
+  options.on_started_leading = [&] {
+    client_.before_update = [&] { ++renewals; };
+    raw->Stop();
+  };
+  options.before_release = [&] {
+    // Workers finishing their reconciles: the elector must keep renewing meanwhile.
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (renewals.load() < 3 && std::chrono::steady_clock::now() < give_up) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    renewals_when_finished = renewals.load();
+  };
+  options.on_stopped_leading = [this] { events_ += "stopped;"; };
+  auto elector = *LeaderElector::Create(client_, clock_, options);
+  raw = elector.get();
+
+  EXPECT_TRUE(elector->Run().ok());
+
+  ASSERT_GE(renewals_when_finished.load(), 3) << "renewals went on while the workers stopped";
+  // Every write up to then renewed our holding; the release ("") came after, and last.
+  ASSERT_GT(client_.written_holders.size(), static_cast<size_t>(renewals_when_finished.load()));
+  EXPECT_EQ(client_.written_holders.back(), "");
+  for (size_t i = 0; i + 1 < client_.written_holders.size(); ++i) {
+    EXPECT_EQ(client_.written_holders[i], "a") << i;
+  }
+  EXPECT_EQ(client_.Spec()["holderIdentity"], "");
+  EXPECT_EQ(events_, "stopped;");
+}
+
+TEST_F(LeaderElectionTest, ALeaseLostWhileTheWorkersStopIsNeverReleasedAndRunReturnsAborted) {
+  LeaderElector* raw = nullptr;
+  std::atomic<bool> lost{false};
+  LeaderElectionOptions options;
+  options.identity = "a";
+  options.jitter_factor = 0;
+  options.lease_duration = std::chrono::milliseconds(3000);
+  options.renew_deadline = std::chrono::milliseconds(2000);
+  options.retry_period = std::chrono::milliseconds(1);
+  options.on_started_leading = [&] {
+    // From now on every renewal fails and takes a second on the fake clock.
+    client_.before_update = [&] {
+      clock_.Advance(seconds(1));
+      client_.fail = UnavailableError("apiserver unreachable");
+    };
+    raw->Stop();
+  };
+  options.before_release = [&] {
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (!lost.load() && std::chrono::steady_clock::now() < give_up) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  };
+  options.on_lost_leading = [&] {
+    events_ += "lost;";
+    lost = true;
+  };
+  options.on_stopped_leading = [this] { events_ += "stopped;"; };
+  auto elector = *LeaderElector::Create(client_, clock_, options);
+  raw = elector.get();
+
+  const Status ran = elector->Run();
+
+  EXPECT_EQ(ran.code(), StatusCode::kAborted) << ran.ToString();
+  EXPECT_EQ(events_, "lost;");
+  client_.fail = Status::Ok();
+  EXPECT_EQ(client_.Spec()["holderIdentity"], "a") << "a lost lease is not written";
 }
 
 TEST_F(LeaderElectionTest, AFailedRenewalInsideTheDeadlineIsRetriedAndKeepsLeadership) {

@@ -164,6 +164,16 @@ void WorkQueue::ShutDownWithDrain() {
   done_cv_.wait(lock, [this] { return processing_.empty() && queue_.empty(); });
 }
 
+void WorkQueue::ShutDownNow() {
+  ShutDown();
+  std::lock_guard lock(mu_);
+  for (const std::string& key : queue_) dirty_.erase(key);
+  queue_.clear();
+  dirty_.clear();  // keys re-added while a worker holds them: not run again either
+  UpdateGaugesLocked();
+  get_cv_.notify_all();
+}
+
 bool WorkQueue::ShuttingDown() const {
   std::lock_guard lock(mu_);
   return shutting_down_;

@@ -20,7 +20,7 @@
 //   resets the count; NumRequeues() reads it.
 // - ShutDown(): later adds are ignored; Get() keeps handing out keys already queued, then returns
 //   nullopt to every worker. ShutDownWithDrain() additionally blocks until every key handed out
-//   has been Done().
+//   has been Done(). ShutDownNow() drops what is queued: Get() returns nullopt at once.
 //
 // Time: delays are measured on the Clock. With a RealClock a timer thread moves due keys into the
 // queue. Tests with a FakeClock turn the thread off (timer_thread = false), Advance() the clock
@@ -112,6 +112,10 @@ class WorkQueue {
   // handed out to workers first, so with running workers the queue is empty on return.
   // Requires: workers keep calling Get()/Done(), or this blocks forever.
   void ShutDownWithDrain();
+  // ShutDown() and drops every key still queued (and re-added while running): Get() returns
+  // nullopt at once, keys handed out before finish as their workers call Done(). What a
+  // controller stopping on SIGTERM or a lost lease needs: no new reconcile starts. Idempotent.
+  void ShutDownNow();
   bool ShuttingDown() const;
 
   // Keys queued and not yet handed out (not counting those waiting for AddAfter).

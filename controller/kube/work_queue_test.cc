@@ -214,6 +214,21 @@ TEST_F(WorkQueueTest, ShutDownIgnoresNewKeysAndEndsGetOnceTheQueueIsEmpty) {
   EXPECT_EQ(queue.ProcessDue(), 0);
 }
 
+TEST_F(WorkQueueTest, ShutDownNowDropsTheQueuedKeysAndTheOnesReaddedWhileRunning) {
+  WorkQueue queue(Options());
+  queue.Add("a");
+  queue.Add("b");
+  ASSERT_THAT(queue.Get(), Optional(std::string("a")));
+  queue.Add("a");  // dirty: would run again after Done
+  queue.ShutDownNow();
+  EXPECT_EQ(queue.Len(), 0);
+  EXPECT_EQ(queue.Get(), std::nullopt) << "no queued key is handed out any more";
+  queue.Done("a");
+  EXPECT_EQ(queue.Len(), 0) << "nor the one re-added while it ran";
+  EXPECT_EQ(queue.Get(), std::nullopt);
+  EXPECT_EQ(queue.ProcessingLen(), 0);
+}
+
 TEST_F(WorkQueueTest, ShutDownWakesAWorkerBlockedInGet) {
   WorkQueue queue(Options());
   std::promise<std::optional<std::string>> got;

@@ -3,6 +3,7 @@
 #include <array>
 #include <vector>
 
+#include <fmt/format.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -29,6 +30,14 @@ bool Missing(const std::map<std::string, std::string>& data, std::string_view ke
   auto it = data.find(std::string(key));
   return it == data.end() || it->second.empty();
 }
+
+// claims[name] when it is a string, else null.
+const Json* StringClaim(const Json& claims, const char* name) {
+  auto it = claims.find(name);
+  return it != claims.end() && it->is_string() ? &*it : nullptr;
+}
+
+constexpr char kApiKeyIssuer[] = "supabase";
 
 }  // namespace
 
@@ -93,7 +102,7 @@ StatusOr<Json> VerifyHs256(std::string_view jwt, std::string_view secret) {
 Json ApiKeyClaims(std::string_view role, std::string_view ref,
                   std::chrono::system_clock::time_point now) {
   int64_t iat = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
-  return {{"role", role}, {"iss", "supabase"}, {"ref", ref}, {"iat", iat},
+  return {{"role", role}, {"iss", kApiKeyIssuer}, {"ref", ref}, {"iat", iat},
           {"exp", iat + kApiKeyLifetime.count()}};
 }
 
@@ -122,7 +131,27 @@ StatusOr<Keys> EnsureKeys(const Keys& existing, const Project& project, const De
     std::string& token = api[std::string(key)];
     if (!token.empty()) {
       StatusOr<Json> claims = VerifyHs256(token, secret);
-      if (claims.ok() && claims->value("role", "") == role) continue;
+      if (claims.ok()) {
+        // Signed with our secret, so written by someone who holds it: a role that is not even a
+        // string is theirs to fix (re-signing would hide what they did); say where.
+        const Json* claimed_role = StringClaim(*claims, "role");
+        if (claims->contains("role") && claimed_role == nullptr) {
+          return FailedPreconditionError(fmt::format(
+              "Secret {} key {}: the JWT's role claim is not a string; set it to \"{}\" or delete "
+              "the key to have it signed again",
+              names::kApiKeysSecret, key, role));
+        }
+        // A key for another project (ref) or issuer is refused by nothing of ours but is not
+        // this project's key: re-sign it, like one for the wrong role or secret.
+        const Json* ref = StringClaim(*claims, "ref");
+        const Json* iss = StringClaim(*claims, "iss");
+        auto is = [](const Json* claim, std::string_view want) {
+          return claim != nullptr && claim->get_ref<const std::string&>() == want;
+        };
+        if (is(claimed_role, role) && is(ref, project.name) && is(iss, kApiKeyIssuer)) {
+          continue;
+        }
+      }
     }
     token = SignHs256(ApiKeyClaims(role, project.name, now), secret);
   }

@@ -89,11 +89,15 @@ struct Keys {
 // - JWT_SECRET is generated if missing (kJwtSecretLength characters);
 // - ANON_KEY / SERVICE_ROLE_KEY are signed with JWT_SECRET (the existing one if present) when
 //   missing, or when present but not verifiable with JWT_SECRET (someone rotated JWT_SECRET: a
-//   key that no service accepts is useless, so it is re-signed);
+//   key that no service accepts is useless, so it is re-signed), or when its claims are not this
+//   project's: role other than the key's, ref other than the project's name, iss not "supabase";
+// - a verifiable key whose role claim is not a string is FailedPrecondition naming the key (the
+//   reconciler shows it as InvalidKeys on the Project's status);
 // - SUPABASE_URL is always the project's current ApiUrl (not a secret; follows host changes).
 // Present values are never replaced otherwise; keys the operator does not know are kept.
 // Returns Internal if the random source fails; FailedPrecondition if an existing JWT_SECRET is
-// shorter than kMinJwtSecretLength (message says what to fix, never the value).
+// shorter than kMinJwtSecretLength or a key's role is not a string (message says what to fix,
+// never the value). Never throws.
 StatusOr<Keys> EnsureKeys(const Keys& existing, const Project& project, const Defaults& defaults,
                           std::chrono::system_clock::time_point now, RandomSource& random);
 

@@ -256,6 +256,50 @@ TEST(EnsureKeys, ResignsAKeyCarryingTheWrongRole) {
   EXPECT_EQ((*claims)["role"], "anon");
 }
 
+TEST(EnsureKeys, ResignsAKeyForAnotherProjectOrIssuer) {
+  CountingRandom random;
+  const Keys keys = *EnsureKeys({}, AcmeShop(), Defaults(), kNow, random);
+  const std::string& secret = keys.api_keys.at("JWT_SECRET");
+  // Each is signed with this project's secret, with the right role, yet is not its key.
+  Json other_ref = ApiKeyClaims("anon", "someone-else", kNow);
+  Json other_iss = ApiKeyClaims("anon", "acme-shop", kNow);
+  other_iss["iss"] = "not-supabase";
+  Json numeric_ref = ApiKeyClaims("anon", "acme-shop", kNow);
+  numeric_ref["ref"] = 7;
+  Json no_iss = ApiKeyClaims("anon", "acme-shop", kNow);
+  no_iss.erase("iss");
+  for (const Json& claims : {other_ref, other_iss, numeric_ref, no_iss}) {
+    Keys edited = keys;
+    edited.api_keys["ANON_KEY"] = SignHs256(claims, secret);
+    StatusOr<Keys> fixed = EnsureKeys(edited, AcmeShop(), Defaults(), kNow, random);
+    ASSERT_TRUE(fixed.ok()) << claims.dump() << ": " << fixed.status().ToString();
+    StatusOr<Json> now = VerifyHs256(fixed->api_keys.at("ANON_KEY"), secret);
+    ASSERT_TRUE(now.ok());
+    EXPECT_EQ(*now, ApiKeyClaims("anon", "acme-shop", kNow)) << "re-signed from " << claims.dump();
+    EXPECT_EQ(fixed->api_keys.at("SERVICE_ROLE_KEY"), keys.api_keys.at("SERVICE_ROLE_KEY"));
+  }
+  // This project's own keys are kept as they are.
+  EXPECT_EQ(*EnsureKeys(keys, AcmeShop(), Defaults(), kNow + seconds(60), random), keys);
+}
+
+TEST(EnsureKeys, AKeyWhoseRoleIsNotAStringIsAPreconditionNamingTheKeyNotAnException) {
+  CountingRandom random;
+  const Keys keys = *EnsureKeys({}, AcmeShop(), Defaults(), kNow, random);
+  for (const Json& role : {Json(42), Json::array({"anon"}), Json(nullptr), Json::object()}) {
+    Json claims = ApiKeyClaims("service_role", "acme-shop", kNow);
+    claims["role"] = role;
+    Keys edited = keys;
+    edited.api_keys["SERVICE_ROLE_KEY"] = SignHs256(claims, keys.api_keys.at("JWT_SECRET"));
+    StatusOr<Keys> result = EnsureKeys(edited, AcmeShop(), Defaults(), kNow, random);
+    EXPECT_EQ(result.status().code(), StatusCode::kFailedPrecondition) << role.dump();
+    EXPECT_EQ(result.status().message(),
+              "Secret api-keys key SERVICE_ROLE_KEY: the JWT's role claim is not a string; set it "
+              "to \"service_role\" or delete the key to have it signed again");
+    EXPECT_EQ(result.status().message().find(edited.api_keys.at("SERVICE_ROLE_KEY")),
+              std::string::npos);
+  }
+}
+
 TEST(EnsureKeys, RejectsAShortExistingJwtSecretWithoutEchoingIt) {
   Keys existing;
   existing.api_keys["JWT_SECRET"] = "short-secret-value";

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "controller/kube/json_fields.h"
 #include "controller/project/names.h"
 
 namespace kubabase::project {
@@ -64,7 +65,14 @@ StatusOr<const kube::Resource*> ResourceForObject(const kube::Json& object) {
 
 StatusOr<kube::ApplyKind> ApplyKindOf(const kube::Json& object) {
   KUBABASE_ASSIGN_OR_RETURN(const kube::Resource* resource, ResourceForObject(object));
-  return kube::ApplyKind{resource, ChildKindOf(*resource)->immutable};
+  kube::ApplyKind kind{resource, ChildKindOf(*resource)->immutable};
+  // The generated keys are created once, by POST: of two writers racing on a new Project (an old
+  // leader's last reconcile and the new leader's first), one wins and the other re-reads its keys.
+  if (resource->resource == "secrets" && resource->group.empty()) {
+    const std::string name = kube::StringAt(object, {"metadata", "name"});
+    kind.create_only = name == names::kDbCredentialsSecret || name == names::kApiKeysSecret;
+  }
+  return kind;
 }
 
 std::vector<kube::WatchSpec> WatchSpecs() {

@@ -58,6 +58,7 @@ const ChildKind* ChildKindOf(const kube::Resource& resource);
 StatusOr<const kube::Resource*> ResourceForObject(const kube::Json& object);
 
 // ResourceForObject with the kind's immutability from ChildKinds(): the kube::Applier's KindOf.
+// The two key Secrets (db-credentials, api-keys) are create_only: created by POST when absent.
 StatusOr<kube::ApplyKind> ApplyKindOf(const kube::Json& object);
 
 // What the operator watches: every Project (primary), and each of OwnedResources() narrowed to

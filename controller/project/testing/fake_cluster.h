@@ -23,6 +23,7 @@
 #include <gtest/gtest.h>
 
 #include <cctype>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
@@ -32,6 +33,7 @@
 
 #include "controller/kube/api_client.h"
 #include "controller/kube/cache.h"
+#include "controller/kube/json_fields.h"
 #include "controller/kube/testing/unimplemented_api_client.h"
 
 namespace kubabase::project::testing {
@@ -92,6 +94,14 @@ class FakeCluster final : public kube::testing::UnimplementedApiClient {
     std::lock_guard lock(mu_);
     failures_[verb].push_back(std::move(status));
   }
+  // Runs `action` (which may call Put/Remove) when the next `verb` call (create or apply) on
+  // `resource` named `name` arrives, before it is served: another writer acting between the
+  // code's read and its write.
+  void BeforeNext(const std::string& verb, const Resource& resource, const std::string& name,
+                  std::function<void()> action) {
+    std::lock_guard lock(mu_);
+    hooks_.push_back({verb, resource.GroupResource(), name, std::move(action)});
+  }
   std::vector<Call> calls() const {
     std::lock_guard lock(mu_);
     return calls_;
@@ -149,10 +159,17 @@ class FakeCluster final : public kube::testing::UnimplementedApiClient {
   }
   StatusOr<Json> Create(const Resource& resource, std::string_view ns,
                         const Json& object) override {
+    const std::string name = object["metadata"].value("name", "");
+    RunHook("create", resource, name);
     std::lock_guard lock(mu_);
-    Record("create", resource, ns, object["metadata"].value("name", ""), "", &object);
+    Record("create", resource, ns, name, "", &object);
     if (Status failed = TakeFailure("create"); !failed.ok()) return failed;
-    return Store(resource, ns, object["metadata"].value("name", ""), object);
+    // As the apiserver: a POST never replaces an object of that name.
+    if (objects_.count(Key(resource, resource.namespaced ? ns : "", name)) != 0) {
+      return AlreadyExistsError(resource.GroupResource() + " \"" + name + "\" already exists")
+          .WithHttp(409, "AlreadyExists");
+    }
+    return Store(resource, ns, name, object);
   }
   StatusOr<Json> Update(const Resource& resource, std::string_view ns, std::string_view name,
                         const Json& object, std::string_view subresource) override {
@@ -186,6 +203,7 @@ class FakeCluster final : public kube::testing::UnimplementedApiClient {
   }
   StatusOr<Json> Apply(const Resource& resource, std::string_view ns, std::string_view name,
                        const Json& object, const kube::ApplyOptions& options) override {
+    RunHook("apply", resource, name);
     std::lock_guard lock(mu_);
     Record("apply", resource, ns, name, options.subresource, &object);
     calls_.back().apply_options = options;
@@ -197,9 +215,20 @@ class FakeCluster final : public kube::testing::UnimplementedApiClient {
     const std::string key = Key(resource, resource.namespaced ? ns : "", name);
     auto it = objects_.find(key);
     if (it == objects_.end() && !options.subresource.empty()) return NotFound(resource, name);
+    // metadata.resourceVersion in an applied configuration is a precondition, as in an update.
+    const Json* want_rv = kube::At(object, {"metadata", "resourceVersion"});
+    if (want_rv != nullptr && want_rv->is_string() &&
+        (it == objects_.end() || *want_rv != it->second["metadata"]["resourceVersion"])) {
+      return AbortedError("Operation cannot be fulfilled on " + resource.GroupResource() + " \"" +
+                          std::string(name) + "\": the object has been modified")
+          .WithHttp(409, "Conflict");
+    }
     Json merged = it == objects_.end() ? Json::object() : it->second;
     // The status subresource takes only status; the main resource ignores it.
     Json applied = object;
+    if (applied.is_object() && applied.contains("metadata") && applied["metadata"].is_object()) {
+      applied["metadata"].erase("resourceVersion");
+    }
     if (options.subresource == "status") {
       applied = {{"status", object.value("status", Json::object())}};
     } else if (applied.is_object()) {
@@ -329,6 +358,25 @@ class FakeCluster final : public kube::testing::UnimplementedApiClient {
   }
   // The scripted failure of the call Record() just recorded, named by its request as
   // HttpApiClient names it ("APPLY deployments.apps project-a/rest: ...").
+  struct Hook {
+    std::string verb, resource, name;
+    std::function<void()> action;
+  };
+  // Runs (outside the lock) and removes the first hook for this call.
+  void RunHook(const std::string& verb, const Resource& resource, std::string_view name) {
+    std::function<void()> action;
+    {
+      std::lock_guard lock(mu_);
+      for (auto it = hooks_.begin(); it != hooks_.end(); ++it) {
+        if (it->verb == verb && it->resource == resource.GroupResource() && it->name == name) {
+          action = std::move(it->action);
+          hooks_.erase(it);
+          break;
+        }
+      }
+    }
+    if (action) action();
+  }
   Status TakeFailure(const std::string& verb) {
     auto it = failures_.find(verb);
     if (it == failures_.end() || it->second.empty()) return Status::Ok();
@@ -357,6 +405,7 @@ class FakeCluster final : public kube::testing::UnimplementedApiClient {
   // object key -> "field manager|subresource" -> what that manager last applied
   std::map<std::string, std::map<std::string, Json>> applied_;
   std::map<std::string, std::vector<Status>> failures_;
+  std::vector<Hook> hooks_;
   std::vector<Call> calls_;
   int64_t rv_ = 100;
   bool keep_deleted_ = false;
