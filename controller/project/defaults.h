@@ -58,6 +58,11 @@ struct Defaults {
   // The spec.ingress.annotations keys a Project may set (policy.h AnnotationAllowed: exact, or a
   // prefix ending in "*"). Everything else is refused with AnnotationNotAllowed.
   std::vector<std::string> allowed_ingress_annotations = {"cert-manager.io/*"};
+  // Where a Project's Secret references may point besides its own namespace (policy.h
+  // SecretSourceOf): the shared-secrets namespace ("" none) and the admin's further namespaces.
+  // A Secret there must name the Project in kubabase.io/allowed-projects.
+  std::string shared_secrets_namespace = "kubabase-shared";
+  std::vector<std::string> allowed_secret_namespaces;
   Images images;
 };
 

@@ -48,6 +48,9 @@ inline constexpr std::string_view kRetainedLabel = "kubabase.io/retained";
 // Set by users on a Secret a spec names ("true"): its changes reach the Projects at once rather
 // than at the next resync (secret_refs.h).
 inline constexpr std::string_view kReloadLabel = "kubabase.io/reload";
+// Set by a Secret's owner on a Secret outside a project's namespace: the comma-separated names
+// of the Projects that may use it, or "*" for all (policy.h SecretAllowsProject).
+inline constexpr std::string_view kAllowedProjectsAnnotation = "kubabase.io/allowed-projects";
 
 // Pod-template annotation: sha256 of the Secret values and config a workload consumes, so a
 // change rolls its pods. Never the values themselves.

@@ -5,6 +5,8 @@
 #include <optional>
 #include <regex>
 
+#include <fmt/format.h>
+
 #include "controller/kube/logging.h"
 #include "controller/project/components/component.h"
 
@@ -159,6 +161,20 @@ std::vector<Flag> ProjectFlags() {
          o.defaults.allowed_ingress_annotations = CommaList(v);
          return Status::Ok();
        }},
+      DefaultsString("shared-secrets-namespace", "NS",
+                     "namespace whose Secrets Projects may reference when the Secret's "
+                     "kubabase.io/allowed-projects annotation names them; \"\" none",
+                     "kubabase-shared", [](Options& o) -> std::string& {
+                       return o.defaults.shared_secrets_namespace;
+                     }),
+      {"allowed-secret-namespaces", "NS,...",
+       "comma-separated further namespaces whose consenting Secrets Projects may reference "
+       "(never a project's namespace)",
+       "",
+       [](Options& o, const std::string& v) -> Status {
+         o.defaults.allowed_secret_namespaces = CommaList(v);
+         return Status::Ok();
+       }},
       String("events-namespace", "NS", "where Events about (cluster-scoped) Projects go",
              "default", &Options::events_namespace),
       DefaultsString("image-postgres", "IMAGE", "default database image", kDefaultPostgresImage,
@@ -201,6 +217,32 @@ const Flag* FindFlag(const std::string& name) {
     if (flag.name == name) return &flag;
   }
   return nullptr;
+}
+
+// The namespaces Secret references may reach besides a project's own must be namespace names,
+// and none may be a project's: <prefix><name> is every Project's own (policy.h SecretSourceOf
+// refuses those at reconcile time too; refusing them here says so at start).
+Status CheckSecretNamespaces(const Defaults& defaults) {
+  static const std::regex label("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$");
+  std::vector<std::pair<std::string, std::string>> named;  // flag, namespace
+  if (!defaults.shared_secrets_namespace.empty()) {
+    named.emplace_back("shared-secrets-namespace", defaults.shared_secrets_namespace);
+  }
+  for (const std::string& ns : defaults.allowed_secret_namespaces) {
+    named.emplace_back("allowed-secret-namespaces", ns);
+  }
+  for (const auto& [flag, ns] : named) {
+    if (!std::regex_match(ns, label)) {
+      return InvalidArgumentError(fmt::format("--{}: \"{}\" is not a namespace name", flag, ns));
+    }
+    if (ns.rfind(defaults.namespace_prefix, 0) == 0) {
+      return InvalidArgumentError(fmt::format(
+          "--{}: \"{}\" starts with --namespace-prefix \"{}\", so it is (or could become) a "
+          "project's namespace",
+          flag, ns, defaults.namespace_prefix));
+    }
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -262,6 +304,7 @@ StatusOr<Options> ParseOptions(const std::vector<std::string>& args,
     Status set = flag->set(options, *value);
     if (!set.ok()) return InvalidArgumentError("--" + name + ": " + set.message());
   }
+  KUBABASE_RETURN_IF_ERROR(CheckSecretNamespaces(options.defaults));
   return options;
 }
 

@@ -31,6 +31,38 @@ TEST(OptionsTest, NoFlagsGiveTheAgreedDefaults) {
   EXPECT_EQ(o->defaults.images.postgres, kDefaultPostgresImage);
   EXPECT_EQ(o->defaults.allowed_ingress_annotations,
             std::vector<std::string>{"cert-manager.io/*"});
+  EXPECT_EQ(o->defaults.shared_secrets_namespace, "kubabase-shared");
+  EXPECT_TRUE(o->defaults.allowed_secret_namespaces.empty());
+}
+
+TEST(OptionsTest, SecretNamespacesAreNamespacesAndNeverAProjects) {
+  StatusOr<Options> o =
+      Parse({"--shared-secrets-namespace=team-secrets", "--allowed-secret-namespaces=mail,s3"});
+  ASSERT_TRUE(o.ok()) << o.status().ToString();
+  EXPECT_EQ(o->defaults.shared_secrets_namespace, "team-secrets");
+  EXPECT_EQ(o->defaults.allowed_secret_namespaces, (std::vector<std::string>{"mail", "s3"}));
+  StatusOr<Options> none = Parse({"--shared-secrets-namespace="});
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_EQ(none->defaults.shared_secrets_namespace, "");
+
+  // <prefix><name> is some Project's namespace: refused at start, whichever flag names it and
+  // in whichever order the flags come.
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{
+           {"--shared-secrets-namespace=project-shop"},
+           {"--allowed-secret-namespaces=mail,project-shop"},
+           {"--allowed-secret-namespaces=sb-shop", "--namespace-prefix=sb-"},
+           {"--namespace-prefix=kubabase-"}}) {  // the default kubabase-shared then is one
+    StatusOr<Options> refused = Parse(args);
+    ASSERT_FALSE(refused.ok()) << args.front();
+    EXPECT_NE(refused.status().message().find("starts with --namespace-prefix"),
+              std::string::npos)
+        << refused.status().message();
+  }
+  StatusOr<Options> bad = Parse({"--allowed-secret-namespaces=Mail"});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message(),
+            "--allowed-secret-namespaces: \"Mail\" is not a namespace name");
 }
 
 TEST(OptionsTest, EveryDefaultImageIsPinnedByDigestNextToItsTag) {
@@ -127,6 +159,7 @@ TEST(OptionsTest, HelpIsAFlagAndListsEveryFlagWithItsDefault) {
         "--leader-election-id", "--metrics-bind-address", "--log-level", "--log-format",
         "--workers", "--qps", "--burst", "--resync-period", "--base-domain", "--namespace-prefix",
         "--ingress-class", "--ingress-namespace", "--allowed-ingress-annotations",
+        "--shared-secrets-namespace", "--allowed-secret-namespaces",
         "--events-namespace", "--image-postgres",
         "--image-postgrest", "--image-gotrue", "--image-storage"}) {
     EXPECT_NE(help.find(flag), std::string::npos) << flag;

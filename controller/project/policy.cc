@@ -3,6 +3,11 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
+
+#include "controller/kube/json_fields.h"
+#include "controller/project/names.h"
+
 namespace kubabase::project {
 
 bool AnnotationAllowed(std::string_view pattern, std::string_view key) {
@@ -29,6 +34,78 @@ std::optional<Problem> CheckPolicy(const ProjectSpec& spec, const Defaults& defa
                                          : fmt::format("{}", fmt::join(allowed, ", ")))};
   }
   return std::nullopt;
+}
+
+namespace {
+
+bool StartsWith(std::string_view text, std::string_view prefix) {
+  return text.substr(0, prefix.size()) == prefix;
+}
+
+// The namespaces whose Secrets may consent, in flag order, without duplicates and without any
+// that could be a project's (options.cc refuses those at start; this is the second line).
+std::vector<std::string> ConsentingNamespaces(const Defaults& defaults) {
+  std::vector<std::string> out;
+  auto add = [&](const std::string& ns) {
+    if (ns.empty() || StartsWith(ns, defaults.namespace_prefix)) return;
+    if (std::find(out.begin(), out.end(), ns) == out.end()) out.push_back(ns);
+  };
+  add(defaults.shared_secrets_namespace);
+  for (const std::string& ns : defaults.allowed_secret_namespaces) add(ns);
+  return out;
+}
+
+std::string_view Trimmed(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
+}
+
+}  // namespace
+
+SecretSource SecretSourceOf(std::string_view ns, std::string_view project_ns,
+                            const Defaults& defaults, const kube::Json* cached_namespace) {
+  if (ns == project_ns) return SecretSource::kOwn;
+  if (StartsWith(ns, defaults.namespace_prefix)) return SecretSource::kRefused;
+  if (cached_namespace != nullptr &&
+      kube::StringAt(*cached_namespace, {"metadata", "labels", names::kManagedByLabel}) ==
+          names::kManagedByValue) {
+    return SecretSource::kRefused;
+  }
+  const std::vector<std::string> consenting = ConsentingNamespaces(defaults);
+  return std::find(consenting.begin(), consenting.end(), ns) != consenting.end()
+             ? SecretSource::kConsenting
+             : SecretSource::kRefused;
+}
+
+bool SecretAllowsProject(const kube::Json& secret, std::string_view project) {
+  const std::string list =
+      kube::StringAt(secret, {"metadata", "annotations", names::kAllowedProjectsAnnotation});
+  for (size_t start = 0; start <= list.size();) {
+    size_t end = list.find(',', start);
+    if (end == std::string::npos) end = list.size();
+    std::string_view entry = Trimmed(std::string_view(list).substr(start, end - start));
+    if (!entry.empty() && (entry == "*" || entry == project)) return true;
+    start = end + 1;
+  }
+  return false;
+}
+
+Problem SecretRefNotAllowed(std::string_view field, std::string_view ns, std::string_view name,
+                            std::string_view project, std::string_view project_ns,
+                            const Defaults& defaults) {
+  const std::vector<std::string> consenting = ConsentingNamespaces(defaults);
+  std::string where =
+      consenting.empty()
+          ? fmt::format("A Project may use only Secrets of its own namespace {}", project_ns)
+          : fmt::format("A Project may use a Secret of its own namespace {}, or one of {} whose "
+                        "annotation {} lists \"{}\" (or \"*\")",
+                        project_ns, fmt::join(consenting, ", "),
+                        names::kAllowedProjectsAnnotation, project);
+  return Problem{"SecretRefNotAllowed",
+                 fmt::format("{}: Secret {}/{} does not exist or does not allow Project {}. {}; "
+                             "see docs/security.md",
+                             field, ns, name, project, where)};
 }
 
 }  // namespace kubabase::project

@@ -13,6 +13,15 @@
 //                         auth-*, mirror-* and canary-* could serve other hosts, run config or
 //                         send traffic elsewhere; the CRD refuses those too, so even a widened
 //                         allowlist cannot pass them.
+//   SecretRefNotAllowed   a Secret reference (spec.auth.smtp.passwordSecretRef,
+//                         spec.storage.s3.credentialsSecretRef) the Project may not follow: its
+//                         namespace is neither the project's own, nor --shared-secrets-namespace,
+//                         nor one --allowed-secret-namespaces lists; or it is another project's
+//                         namespace; or the Secret is missing; or, outside the project's own
+//                         namespace, the Secret does not name the Project in
+//                         kubabase.io/allowed-projects. One message for all of these, so that a
+//                         refusal never tells whether a Secret exists (SecretRefNotAllowed()).
+//                         The reconciler decides it (reconcile_keys.cc), as it reads the Secret.
 // Pure; thread-safe.
 #pragma once
 
@@ -21,6 +30,7 @@
 #include <string_view>
 #include <vector>
 
+#include "controller/kube/resource.h"
 #include "controller/project/defaults.h"
 #include "controller/project/derive_status.h"
 #include "controller/project/project.h"
@@ -33,5 +43,31 @@ bool AnnotationAllowed(std::string_view pattern, std::string_view key);
 
 // The first rule `spec` breaks, or nullopt when it breaks none.
 std::optional<Problem> CheckPolicy(const ProjectSpec& spec, const Defaults& defaults);
+
+// Where a Secret a spec names may be read from, before the Secret itself is looked at.
+enum class SecretSource {
+  kOwn,         // the project's own namespace: every Secret there is the project's
+  kConsenting,  // the shared-secrets or an allowed namespace: only a Secret that consents
+  kRefused,     // anywhere else, and always another project's namespace: not even read
+};
+
+// The source of a Secret in namespace `ns` for the Project whose namespace is `project_ns`.
+// `cached_namespace` is `ns` as the cache holds it (it holds only namespaces labelled
+// app.kubernetes.io/managed-by=kubabase), null when it is not there. A namespace that starts with
+// the namespace prefix or carries our managed-by label is another project's (or a retained one)
+// and refused even when the admin listed it.
+SecretSource SecretSourceOf(std::string_view ns, std::string_view project_ns,
+                            const Defaults& defaults, const kube::Json* cached_namespace);
+
+// True when `secret`'s annotation kubabase.io/allowed-projects lists `project` or "*" (comma
+// separated, blanks around a name ignored).
+bool SecretAllowsProject(const kube::Json& secret, std::string_view project);
+
+// The one refusal of a Secret reference: the same reason and message whether the namespace is
+// not allowed, the Secret is missing or it does not consent. Names the field and the Secret the
+// author wrote, and where a Project may take Secrets from (the admin's settings, no Secret's).
+Problem SecretRefNotAllowed(std::string_view field, std::string_view ns, std::string_view name,
+                            std::string_view project, std::string_view project_ns,
+                            const Defaults& defaults);
 
 }  // namespace kubabase::project

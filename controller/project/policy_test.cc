@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "controller/kube/resource.h"
+
 namespace kubabase::project {
 namespace {
 
@@ -59,6 +61,90 @@ TEST(CheckPolicy, AnAdminAllowlistIsHonouredAndAnEmptyOneAllowsNothing) {
       CheckPolicy(WithAnnotations({{"cert-manager.io/cluster-issuer", "le"}}), defaults);
   ASSERT_TRUE(refused);
   EXPECT_NE(refused->message.find("this operator allows none"), std::string::npos);
+}
+
+// ---- Secret references ----
+
+kube::Json NamespaceObject(const std::string& name, bool ours) {
+  kube::Json ns = {{"metadata", {{"name", name}}}};
+  if (ours) ns["metadata"]["labels"] = {{"app.kubernetes.io/managed-by", "kubabase"}};
+  return ns;
+}
+
+TEST(SecretSourceOf, OwnNamespaceSharedOrAllowedWithConsentNothingElse) {
+  Defaults defaults;  // shared: kubabase-shared; allowed: none; prefix project-
+  EXPECT_EQ(SecretSourceOf("project-shop", "project-shop", defaults, nullptr), SecretSource::kOwn);
+  EXPECT_EQ(SecretSourceOf("kubabase-shared", "project-shop", defaults, nullptr),
+            SecretSource::kConsenting);
+  for (const char* ns : {"kube-system", "default", "kubabase-system", "project-blog", "mail"}) {
+    EXPECT_EQ(SecretSourceOf(ns, "project-shop", defaults, nullptr), SecretSource::kRefused) << ns;
+  }
+  defaults.allowed_secret_namespaces = {"mail"};
+  EXPECT_EQ(SecretSourceOf("mail", "project-shop", defaults, nullptr), SecretSource::kConsenting);
+  defaults.shared_secrets_namespace.clear();  // "" disables the shared namespace
+  EXPECT_EQ(SecretSourceOf("kubabase-shared", "project-shop", defaults, nullptr),
+            SecretSource::kRefused);
+}
+
+TEST(SecretSourceOf, AnotherProjectsNamespaceIsRefusedEvenWhenTheAdminListedIt) {
+  Defaults defaults;
+  defaults.allowed_secret_namespaces = {"project-blog", "legacy-blog"};
+  // By the prefix (a live or a retained project namespace)...
+  EXPECT_EQ(SecretSourceOf("project-blog", "project-shop", defaults, nullptr),
+            SecretSource::kRefused);
+  // ... and by our label, whatever the name (say the prefix was changed since).
+  const kube::Json ours = NamespaceObject("legacy-blog", true);
+  EXPECT_EQ(SecretSourceOf("legacy-blog", "project-shop", defaults, &ours),
+            SecretSource::kRefused);
+  const kube::Json theirs = NamespaceObject("legacy-blog", false);
+  EXPECT_EQ(SecretSourceOf("legacy-blog", "project-shop", defaults, &theirs),
+            SecretSource::kConsenting);
+  defaults.shared_secrets_namespace = "project-shared";
+  EXPECT_EQ(SecretSourceOf("project-shared", "project-shop", defaults, nullptr),
+            SecretSource::kRefused);
+}
+
+kube::Json SecretAnnotated(const kube::Json& annotations) {
+  kube::Json secret = {{"metadata", {{"name", "smtp"}, {"namespace", "kubabase-shared"}}}};
+  if (!annotations.is_null()) secret["metadata"]["annotations"] = annotations;
+  return secret;
+}
+
+TEST(SecretAllowsProject, TheAnnotationListsTheProjectOrStar) {
+  const std::string key = "kubabase.io/allowed-projects";
+  EXPECT_FALSE(SecretAllowsProject(SecretAnnotated(nullptr), "shop"));
+  EXPECT_FALSE(SecretAllowsProject(SecretAnnotated({{"other", "shop"}}), "shop"));
+  EXPECT_TRUE(SecretAllowsProject(SecretAnnotated({{key, "shop"}}), "shop"));
+  EXPECT_TRUE(SecretAllowsProject(SecretAnnotated({{key, "blog, shop ,wiki"}}), "shop"));
+  EXPECT_TRUE(SecretAllowsProject(SecretAnnotated({{key, "*"}}), "shop"));
+  EXPECT_FALSE(SecretAllowsProject(SecretAnnotated({{key, "blog,wiki"}}), "shop"));
+  EXPECT_FALSE(SecretAllowsProject(SecretAnnotated({{key, "shop-2"}}), "shop"));
+  EXPECT_FALSE(SecretAllowsProject(SecretAnnotated({{key, "sho*"}}), "shop")) << "no patterns";
+  EXPECT_FALSE(SecretAllowsProject(SecretAnnotated({{key, ""}}), "shop"));
+  EXPECT_FALSE(SecretAllowsProject(SecretAnnotated({{key, " , "}}), "shop"));
+  EXPECT_FALSE(SecretAllowsProject(SecretAnnotated({{key, 1}}), "shop"));
+}
+
+TEST(SecretRefNotAllowed, OneReasonAndAMessageThatSaysWhereSecretsMayComeFrom) {
+  Defaults defaults;
+  Problem refused = SecretRefNotAllowed("spec.auth.smtp.passwordSecretRef", "kube-system",
+                                        "bootstrap-token", "shop", "project-shop", defaults);
+  EXPECT_EQ(refused.reason, "SecretRefNotAllowed");
+  EXPECT_EQ(refused.message,
+            "spec.auth.smtp.passwordSecretRef: Secret kube-system/bootstrap-token does not exist "
+            "or does not allow Project shop. A Project may use a Secret of its own namespace "
+            "project-shop, or one of kubabase-shared whose annotation "
+            "kubabase.io/allowed-projects lists \"shop\" (or \"*\"); see docs/security.md");
+  defaults.allowed_secret_namespaces = {"mail", "kubabase-shared", "project-blog"};
+  EXPECT_NE(SecretRefNotAllowed("f", "a", "b", "shop", "project-shop", defaults)
+                .message.find("one of kubabase-shared, mail whose"),
+            std::string::npos)
+      << "no duplicate, no project namespace";
+  defaults = Defaults{};
+  defaults.shared_secrets_namespace.clear();
+  EXPECT_NE(SecretRefNotAllowed("f", "a", "b", "shop", "project-shop", defaults)
+                .message.find("may use only Secrets of its own namespace project-shop; see"),
+            std::string::npos);
 }
 
 }  // namespace

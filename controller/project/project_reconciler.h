@@ -14,14 +14,17 @@
 //     metadata.finalizers only; the operator never writes spec).
 //  3. Conflicts (conflicts.h): host claimed by an older Project, namespace not ours; what the
 //     admin's policy refuses (policy.h: an Ingress annotation not allowed); a spec that
-//     cannot be rendered, a named Secret that is missing -> status Ready=False/Stalled=True with
+//     cannot be rendered, a named Secret the Project may not use (policy.h SecretRefNotAllowed:
+//     not an allowed namespace, missing, or not consenting) -> status Ready=False/Stalled=True with
 //     the reason, a Warning Event, nothing applied, RequeueAfter(stalled_requeue).
 //  4. Keys: db-credentials and api-keys are read with GET from the API, never from the cache: a
 //     cache that has not yet seen a Secret we just created would make EnsureKeys generate new
 //     keys and overwrite the real ones (a locked-out database, logged-out users). The cache keeps
 //     no Secret values at all (KeepSecretValues({})); Secrets are compared for apply with what the
 //     GETs returned. The user Secrets that spec names (S3 credentials, SMTP password) are read
-//     with GET too and copied into the project namespace by render; the reconcile records them in
+//     with GET too (only from a namespace policy.h SecretSourceOf allows, and outside the
+//     project's namespace only when they consent) and copied into the project namespace by
+//     render; the reconcile records them in
 //     options.secret_refs, so a change to one labelled kubabase.io/reload re-queues the Project.
 //  5. Render (render.h): the objects and what render decided (the bootstrap Job, the Secret
 //     copies, each component's image and replicas), used as is by the steps after it.
@@ -127,6 +130,8 @@ class ProjectReconciler {
   // reconcile_keys.cc: the key Secrets and the user Secrets, by GET; then render.
   Status ReadKeys(Pass& pass);
   Status ReadUserSecrets(Pass& pass);
+  StatusOr<std::optional<kube::Json>> ReadUserSecret(const Pass& pass,
+                                                     const UserSecretNeed& need);
   Status Render(Pass& pass);
   // reconcile_apply.cc: adoption of a retained namespace, apply, events; prune.cc: prune.
   Status ApplyDesired(Pass& pass);

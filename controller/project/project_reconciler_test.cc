@@ -284,28 +284,85 @@ TEST_F(ProjectReconcilerTest, RetainKeepsNamespaceKeysAndDataAndANewProjectAdopt
   EXPECT_FALSE(Stored(Resource::Deployments(), "project-shop", "rest").is_null());
 }
 
-TEST_F(ProjectReconcilerTest, NamedUserSecretsAreCopiedAndAMissingOneStallsSayingWhichToCreate) {
-  Json s3 = {{"storage", {{"backend", "s3"},
-                          {"s3", {{"endpoint", "http://minio.storage:9000"},
-                                  {"credentialsSecretRef",
-                                   {{"namespace", "minio"}, {"name", "shop-s3"}}}}}}}};
-  cluster_.Put(ProjectsResource(), ProjectObject("shop", s3));
-  ASSERT_TRUE(Reconcile("shop").ok());
-  EXPECT_EQ(ConditionReason("shop", "Stalled"), "SecretNotFound/True");
-  EXPECT_NE(StatusOf("shop").dump().find("minio/shop-s3"), std::string::npos);
-  EXPECT_EQ(EventCount("shop", "SecretNotFound", "Warning"), 1);
-  EXPECT_TRUE(Stored(Resource::Namespaces(), "", "project-shop").is_null());
+Json S3Naming(const std::string& ns, const std::string& name) {
+  return {{"storage", {{"backend", "s3"},
+                       {"s3", {{"endpoint", "http://minio.storage:9000"},
+                               {"credentialsSecretRef", {{"namespace", ns}, {"name", name}}}}}}}};
+}
 
+Json S3Secret(const std::string& ns, const std::string& name, const Json& annotations) {
+  Json secret = {{"metadata", {{"name", name}, {"namespace", ns}}},
+                 {"data", {{"AWS_ACCESS_KEY_ID", Base64Encode("id")},
+                           {"AWS_SECRET_ACCESS_KEY", Base64Encode("very-secret")}}}};
+  if (!annotations.is_null()) secret["metadata"]["annotations"] = annotations;
+  return secret;
+}
+
+TEST_F(ProjectReconcilerTest, ASharedSecretIsCopiedOnlyOnceItNamesTheProject) {
+  cluster_.Put(ProjectsResource(), ProjectObject("shop", S3Naming("kubabase-shared", "s3")));
+  ASSERT_TRUE(Reconcile("shop").ok());
+  EXPECT_EQ(ConditionReason("shop", "Stalled"), "SecretRefNotAllowed/True");
+  EXPECT_EQ(EventCount("shop", "SecretRefNotAllowed", "Warning"), 1);
+  EXPECT_TRUE(Stored(Resource::Namespaces(), "", "project-shop").is_null());
+  const Json missing = StatusOf("shop")["conditions"];
+
+  // There, but consenting to other Projects only: the very same status as missing.
   cluster_.Put(Resource::Secrets(),
-               {{"metadata", {{"name", "shop-s3"}, {"namespace", "minio"}}},
-                {"data", {{"AWS_ACCESS_KEY_ID", Base64Encode("id")},
-                          {"AWS_SECRET_ACCESS_KEY", Base64Encode("very-secret")}}}});
+               S3Secret("kubabase-shared", "s3", {{"kubabase.io/allowed-projects", "blog"}}));
+  ASSERT_TRUE(Reconcile("shop").ok());
+  EXPECT_EQ(StatusOf("shop")["conditions"], missing) << "a refusal tells whether a Secret exists";
+  EXPECT_TRUE(Stored(Resource::Namespaces(), "", "project-shop").is_null());
+  EXPECT_TRUE(Stored(Resource::Secrets(), "project-shop", "s3-credentials").is_null());
+
+  cluster_.Put(Resource::Secrets(), S3Secret("kubabase-shared", "s3",
+                                             {{"kubabase.io/allowed-projects", "blog, shop"}}));
   ASSERT_TRUE(Reconcile("shop").ok());
   Json copy = Stored(Resource::Secrets(), "project-shop", "s3-credentials");
   ASSERT_FALSE(copy.is_null());
   EXPECT_EQ(copy["data"]["AWS_SECRET_ACCESS_KEY"], Base64Encode("very-secret"));
   EXPECT_EQ(StatusOf("shop").dump().find("very-secret"), std::string::npos);
   EXPECT_EQ(StatusOf("shop").dump().find(Base64Encode("very-secret")), std::string::npos);
+}
+
+TEST_F(ProjectReconcilerTest, ASecretOfAnotherNamespaceIsNeverEvenRead) {
+  // kube-system, and another project's keys (its namespace is ours, so the cache holds it).
+  cluster_.Put(ProjectsResource(), ProjectObject("blog"));
+  ASSERT_TRUE(Reconcile("blog").ok());
+  for (const auto& [ns, name] : std::vector<std::pair<std::string, std::string>>{
+           {"kube-system", "s3"}, {"project-blog", "api-keys"}}) {
+    SCOPED_TRACE(ns);
+    cluster_.Put(Resource::Secrets(),
+                 S3Secret(ns, name, {{"kubabase.io/allowed-projects", "*"}}));  // even consenting
+    cluster_.Put(ProjectsResource(), ProjectObject("shop", S3Naming(ns, name)));
+    cluster_.ClearCalls();
+    ASSERT_TRUE(Reconcile("shop").ok());
+    EXPECT_EQ(ConditionReason("shop", "Stalled"), "SecretRefNotAllowed/True");
+    for (const auto& call : cluster_.calls()) {
+      EXPECT_FALSE(call.verb == "get" && call.resource == "secrets" && call.ns == ns)
+          << "read " << ns << "/" << call.name;
+    }
+    EXPECT_TRUE(Stored(Resource::Namespaces(), "", "project-shop").is_null());
+  }
+}
+
+TEST_F(ProjectReconcilerTest, ASecretOfTheProjectsOwnNamespaceNeedsNoConsent) {
+  cluster_.Put(ProjectsResource(), ProjectObject("shop"));
+  ASSERT_TRUE(Reconcile("shop").ok());
+  cluster_.Put(Resource::Secrets(), S3Secret("project-shop", "my-s3", nullptr));
+  cluster_.Put(ProjectsResource(), ProjectObject("shop", S3Naming("project-shop", "my-s3")));
+  ASSERT_TRUE(Reconcile("shop").ok());
+  EXPECT_FALSE(Stored(Resource::Secrets(), "project-shop", "s3-credentials").is_null());
+}
+
+TEST_F(ProjectReconcilerTest, AnAllowedSecretLackingAKeyNamesTheKey) {
+  Json secret = S3Secret("kubabase-shared", "s3", {{"kubabase.io/allowed-projects", "shop"}});
+  secret["data"].erase("AWS_SECRET_ACCESS_KEY");
+  cluster_.Put(Resource::Secrets(), secret);
+  cluster_.Put(ProjectsResource(), ProjectObject("shop", S3Naming("kubabase-shared", "s3")));
+  ASSERT_TRUE(Reconcile("shop").ok());
+  EXPECT_EQ(ConditionReason("shop", "Stalled"), "SecretKeyMissing/True");
+  EXPECT_NE(StatusOf("shop").dump().find("lacks AWS_SECRET_ACCESS_KEY"), std::string::npos);
+  EXPECT_TRUE(Stored(Resource::Namespaces(), "", "project-shop").is_null());
 }
 
 TEST_F(ProjectReconcilerTest, TheUserSecretsASpecNamesAreIndexedUntilTheProjectGoes) {
@@ -316,7 +373,9 @@ TEST_F(ProjectReconcilerTest, TheUserSecretsASpecNamesAreIndexedUntilTheProjectG
                                   {"credentialsSecretRef",
                                    {{"namespace", "minio"}, {"name", "shop-s3"}}}}}}}};
   cluster_.Put(ProjectsResource(), ProjectObject("shop", s3));
-  ASSERT_TRUE(Reconcile("shop").ok());  // stalled (the Secret is missing), and still indexed
+  // Stalled (minio is not an allowed namespace), and still indexed: had the admin allowed it, a
+  // consent added to the Secret later would re-queue the Project through the reload watch.
+  ASSERT_TRUE(Reconcile("shop").ok());
   EXPECT_EQ(refs.ProjectsNaming("minio", "shop-s3"), (std::vector<std::string>{"shop"}));
 
   MarkDeleting("shop");

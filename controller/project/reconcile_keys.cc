@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include "controller/project/names.h"
+#include "controller/project/policy.h"
 #include "controller/project/project_reconciler.h"
 #include "controller/project/reconcile_pass.h"
 
@@ -42,42 +43,60 @@ Status ProjectReconciler::ReadKeys(Pass& pass) {
   return Status::Ok();
 }
 
+// nullopt unless the Project may use the Secret `need` names: a namespace SecretSourceOf refuses
+// is not even read; outside the project's namespace the Secret must consent. Missing, refused
+// and not consenting look the same to the caller, so nothing tells whether a Secret exists.
+StatusOr<std::optional<Json>> ProjectReconciler::ReadUserSecret(const Pass& pass,
+                                                                const UserSecretNeed& need) {
+  const kube::ObjectPtr cached_ns =
+      cache_.get(kube::Resource::Namespaces(), "", need.source_namespace);
+  const SecretSource source =
+      SecretSourceOf(need.source_namespace, pass.ns, options_.defaults, cached_ns.get());
+  if (source == SecretSource::kRefused) return std::optional<Json>();
+  KUBABASE_ASSIGN_OR_RETURN(
+      std::optional<Json> secret,
+      GetOptional(kube::Resource::Secrets(), need.source_namespace, need.source_name));
+  if (secret && source == SecretSource::kConsenting &&
+      !SecretAllowsProject(*secret, pass.project.name)) {
+    secret.reset();  // its values are dropped here, unread
+  }
+  return secret;
+}
+
 Status ProjectReconciler::ReadUserSecrets(Pass& pass) {
   if (pass.problem) return Status::Ok();
   for (const UserSecretNeed& need : UserSecretNeeds(pass.project.spec)) {
-    KUBABASE_ASSIGN_OR_RETURN(
-        std::optional<Json> secret,
-        GetOptional(kube::Resource::Secrets(), need.source_namespace, need.source_name));
-    std::map<std::string, std::string> values;
-    if (secret) {
-      StatusOr<std::map<std::string, std::string>> decoded = SecretValues(*secret);
-      if (!decoded.ok()) {
-        pass.problem = Problem{"InvalidSecret",
-                               decoded.status()
-                                   .Annotate(need.source_namespace + "/" + need.source_name +
-                                             " named by " + need.field)
-                                   .message()};
-        return Status::Ok();
-      }
-      values = std::move(*decoded);
+    KUBABASE_ASSIGN_OR_RETURN(std::optional<Json> secret, ReadUserSecret(pass, need));
+    if (!secret) {
+      pass.problem = SecretRefNotAllowed(need.field, need.source_namespace, need.source_name,
+                                         pass.project.name, pass.ns, options_.defaults);
+      return Status::Ok();
+    }
+    // Past this point the Project may use the Secret, so saying what is wrong with it tells
+    // nothing it may not know.
+    const std::string named = need.source_namespace + "/" + need.source_name;
+    StatusOr<std::map<std::string, std::string>> values = SecretValues(*secret);
+    if (!values.ok()) {
+      pass.problem = Problem{
+          "InvalidSecret", values.status().Annotate(named + " named by " + need.field).message()};
+      return Status::Ok();
     }
     std::vector<std::string> missing;
     std::map<std::string, std::string>& copy = pass.user_secrets.copies[need.copy];
     for (const auto& [source_key, copy_key] : need.keys) {
-      auto it = values.find(source_key);
-      if (it == values.end() || it->second.empty()) {
+      auto it = values->find(source_key);
+      if (it == values->end() || it->second.empty()) {
         missing.push_back(source_key);
       } else {
         copy[copy_key] = it->second;
       }
     }
     if (!missing.empty()) {
-      // The same message whether the Secret or a key is missing.
       pass.problem = Problem{
-          "SecretNotFound",
-          fmt::format("Secret {}/{} named by {} does not exist or lacks {}; create it with {}",
-                      need.source_namespace, need.source_name, need.field,
-                      fmt::join(missing, ", "), missing.size() == 1 ? "that key" : "those keys")};
+          "SecretKeyMissing",
+          fmt::format("{}: Secret {} lacks {} (or {} empty); add {}", need.field, named,
+                      fmt::join(missing, ", "), missing.size() == 1 ? "it is" : "they are",
+                      missing.size() == 1 ? "that key" : "those keys")};
       return Status::Ok();
     }
   }

@@ -109,29 +109,44 @@ TEST_F(ReconcileReasonsTest, ANamespaceThatIsNotOursIsNamespaceConflictWithOneWa
   ExpectStalled("shop", "NamespaceConflict", {"project-shop"});
 }
 
-TEST_F(ReconcileReasonsTest, AMissingNamedSecretIsSecretNotFoundWithOneWarningEvent) {
+TEST_F(ReconcileReasonsTest, AMissingNamedSecretIsSecretRefNotAllowedWithOneWarningEvent) {
+  Json s3 = {{"storage", {{"backend", "s3"},
+                          {"s3", {{"endpoint", "http://minio.storage:9000"},
+                                  {"credentialsSecretRef",
+                                   {{"namespace", "kubabase-shared"}, {"name", "shop-s3"}}}}}}}};
+  cluster_.Put(ProjectsResource(), ProjectObject("shop", s3));
+  ExpectStalledRequeue(Reconcile("shop"));
+  ExpectStalledRequeue(Reconcile("shop"));
+  ExpectStalled("shop", "SecretRefNotAllowed",
+                {"kubabase-shared/shop-s3", "credentialsSecretRef", "does not exist or does not "
+                 "allow Project shop", "docs/security.md"});
+}
+
+TEST_F(ReconcileReasonsTest, ANamedSecretOutsideTheAllowedNamespacesIsSecretRefNotAllowed) {
   Json s3 = {{"storage", {{"backend", "s3"},
                           {"s3", {{"endpoint", "http://minio.storage:9000"},
                                   {"credentialsSecretRef",
                                    {{"namespace", "minio"}, {"name", "shop-s3"}}}}}}}};
   cluster_.Put(ProjectsResource(), ProjectObject("shop", s3));
   ExpectStalledRequeue(Reconcile("shop"));
-  ExpectStalledRequeue(Reconcile("shop"));
-  ExpectStalled("shop", "SecretNotFound", {"minio/shop-s3", "credentialsSecretRef"});
+  ExpectStalled("shop", "SecretRefNotAllowed", {"minio/shop-s3", "credentialsSecretRef"});
 }
 
 TEST_F(ReconcileReasonsTest, ANamedSecretWhoseDataIsNotBase64IsInvalidSecret) {
   Json s3 = {{"storage", {{"backend", "s3"},
                           {"s3", {{"endpoint", "http://minio.storage:9000"},
                                   {"credentialsSecretRef",
-                                   {{"namespace", "minio"}, {"name", "shop-s3"}}}}}}}};
+                                   {{"namespace", "kubabase-shared"}, {"name", "shop-s3"}}}}}}}};
   cluster_.Put(Resource::Secrets(),
-               {{"metadata", {{"name", "shop-s3"}, {"namespace", "minio"}}},
+               {{"metadata", {{"name", "shop-s3"},
+                              {"namespace", "kubabase-shared"},
+                              {"annotations", {{"kubabase.io/allowed-projects", "shop"}}}}},
                 {"data", {{"AWS_ACCESS_KEY_ID", Base64Encode("id")},
                           {"AWS_SECRET_ACCESS_KEY", "not base64!"}}}});
   cluster_.Put(ProjectsResource(), ProjectObject("shop", s3));
   ExpectStalledRequeue(Reconcile("shop"));
-  ExpectStalled("shop", "InvalidSecret", {"minio/shop-s3", "AWS_SECRET_ACCESS_KEY", "base64"});
+  ExpectStalled("shop", "InvalidSecret",
+                {"kubabase-shared/shop-s3", "AWS_SECRET_ACCESS_KEY", "base64"});
   EXPECT_TRUE(Stored(Resource::Namespaces(), "", "project-shop").is_null());
 }
 

@@ -10,7 +10,9 @@
 // Only Secrets labelled kubabase.io/reload=true are watched (as CloudNativePG does with
 // cnpg.io/reload): watching every Secret of the cluster would cache all of them. An unlabelled
 // Secret still reaches its Projects at the next resync. The watch caches no value: the reconciler
-// reads named Secrets with a GET.
+// reads named Secrets with a GET, and only those policy.h allows (SecretSourceOf,
+// SecretAllowsProject). The index records every reference, allowed or not, so that a consent
+// annotation added later re-queues the Project at once.
 //
 // Thread-safe (a mutex): workers reconcile in parallel while the watch maps events.
 #pragma once

@@ -62,7 +62,7 @@ TEST(ReloadSecretsWatchTest, WatchesOnlyLabelledSecretsWithoutValuesAndMapsToThe
   kube::WatchSpec spec = ReloadSecretsWatch(index);
   EXPECT_EQ(spec.resource.resource, "secrets");
   EXPECT_EQ(spec.label_selector, std::string(names::kReloadLabel) + "=true");
-  EXPECT_TRUE(spec.namespace_name.empty()) << "a named Secret may be in any namespace";
+  EXPECT_TRUE(spec.namespace_name.empty()) << "a named Secret may be in a project namespace, made at run time";
   EXPECT_FALSE(spec.primary);
 
   Json secret = SecretObject("shared", "smtp");

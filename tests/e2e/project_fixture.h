@@ -23,11 +23,13 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
 
 #include "controller/kube/resource.h"
+#include "controller/project/keys.h"
 #include "controller/project/names.h"
 #include "tests/e2e/harness.h"
 
@@ -61,6 +63,11 @@ inline std::string RandomSuffix() {
 }
 
 inline std::string ProjectNamespace(const std::string& project) { return "project-" + project; }
+
+// The operator's default --shared-secrets-namespace: where a Project may take a Secret from when
+// the Secret names it in kubabase.io/allowed-projects (docs/security.md). Tests create it when
+// missing and never delete it (a namespace takes seconds to go, and the next test needs it).
+inline constexpr char kSharedSecretsNamespace[] = "kubabase-shared";
 
 inline std::string Labels(const Json& object) {
   return object.contains("metadata") && object["metadata"].contains("labels")
@@ -137,6 +144,7 @@ class ProjectE2eTest : public ::testing::Test {
       }
       (void)client_->Delete(Resource::Namespaces(), "", ProjectNamespace(name));
     }
+    for (const auto& [ns, name] : secrets_) (void)client_->Delete(Resource::Secrets(), ns, name);
     if (operator_) {
       StatusOr<int> stopped = operator_->Stop(SIGTERM, 30s);
       EXPECT_TRUE(stopped.ok() && *stopped == 0)
@@ -193,6 +201,37 @@ class ProjectE2eTest : public ::testing::Test {
 
   StatusOr<Json> Get(const Resource& resource, const std::string& ns, const std::string& name) {
     return client_->Get(resource, ns, name);
+  }
+
+  // Creates namespace `name` unless it exists (it is not deleted afterwards).
+  ::testing::AssertionResult EnsureNamespace(const std::string& name) {
+    StatusOr<Json> created = client_->Create(
+        Resource::Namespaces(), "",
+        {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", name}}}});
+    if (created.ok() || created.status().code() == StatusCode::kAlreadyExists) {
+      return ::testing::AssertionSuccess();
+    }
+    return ::testing::AssertionFailure() << "creating namespace " << name << ": "
+                                         << created.status().ToString();
+  }
+
+  // Creates Secret ns/name holding `data` (encoded here), deleted after the test. `metadata` is
+  // merged into its metadata (labels, annotations).
+  ::testing::AssertionResult CreateSecret(const std::string& ns, const std::string& name,
+                                          const std::map<std::string, std::string>& data,
+                                          const Json& metadata = Json::object()) {
+    Json encoded = Json::object();
+    for (const auto& [key, value] : data) encoded[key] = project::Base64Encode(value);
+    Json secret = {{"apiVersion", "v1"}, {"kind", "Secret"}, {"metadata", metadata},
+                   {"data", encoded}};
+    secret["metadata"]["name"] = name;
+    StatusOr<Json> created = client_->Create(Resource::Secrets(), ns, secret);
+    if (!created.ok()) {
+      return ::testing::AssertionFailure() << "creating Secret " << ns << "/" << name << ": "
+                                           << created.status().ToString();
+    }
+    secrets_.emplace_back(ns, name);
+    return ::testing::AssertionSuccess();
   }
 
   // The Project (metadata without managedFields, status) and the operator's log tail.
@@ -328,6 +367,7 @@ class ProjectE2eTest : public ::testing::Test {
   std::unique_ptr<kube::HttpApiClient> client_;
   std::unique_ptr<OperatorProcess> operator_;
   std::vector<std::string> projects_;
+  std::vector<std::pair<std::string, std::string>> secrets_;  // CreateSecret's, for TearDown
 };
 
 }  // namespace kubabase::e2e

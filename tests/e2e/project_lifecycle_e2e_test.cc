@@ -360,25 +360,14 @@ TEST_F(ProjectE2eTest, PausingScalesEveryWorkloadToZeroAndResumingBringsThemBack
 TEST_F(ProjectE2eTest, AChangedUserSecretLabelledForReloadReachesTheProjectWithinSeconds) {
   const std::string name = NewProjectName("reload");
   const std::string ns = ProjectNamespace(name);
-  const std::string shared = "e2e-reload-" + RandomSuffix();
-  ASSERT_TRUE(client_->Create(Resource::Namespaces(), "",
-                              {{"apiVersion", "v1"},
-                               {"kind", "Namespace"},
-                               {"metadata", {{"name", shared}}}})
-                  .ok());
-  struct DeleteNamespace {
-    kube::ApiClient& client;
-    std::string name;
-    ~DeleteNamespace() { (void)client.Delete(Resource::Namespaces(), "", name); }
-  } cleanup{*client_, shared};
-  const Json labels = {{std::string(project::names::kReloadLabel), "true"}};
-  StatusOr<Json> created = client_->Create(
-      Resource::Secrets(), shared,
-      {{"apiVersion", "v1"},
-       {"kind", "Secret"},
-       {"metadata", {{"name", "smtp"}, {"labels", labels}}},
-       {"data", {{"password", project::Base64Encode("first-password")}}}});
-  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  // A Secret of the shared-secrets namespace, consenting to this Project (docs/security.md).
+  const std::string shared = kSharedSecretsNamespace;
+  const std::string secret = "e2e-smtp-" + RandomSuffix();
+  ASSERT_TRUE(EnsureNamespace(shared));
+  ASSERT_TRUE(CreateSecret(
+      shared, secret, {{"password", "first-password"}},
+      {{"labels", {{std::string(project::names::kReloadLabel), "true"}}},
+       {"annotations", {{std::string(project::names::kAllowedProjectsAnnotation), name}}}}));
 
   // The default resync (10 minutes) is far beyond this test: only the watch can be quick.
   ASSERT_TRUE(CreateProject(name, {{"auth",
@@ -386,7 +375,7 @@ TEST_F(ProjectE2eTest, AChangedUserSecretLabelledForReloadReachesTheProjectWithi
                                       {{"host", "smtp.example.test"},
                                        {"passwordSecretRef",
                                         {{"namespace", shared},
-                                         {"name", "smtp"},
+                                         {"name", secret},
                                          {"key", "password"}}}}}}}})
                   .ok());
   ASSERT_TRUE(WaitForReady(name));
@@ -399,7 +388,7 @@ TEST_F(ProjectE2eTest, AChangedUserSecretLabelledForReloadReachesTheProjectWithi
   ASSERT_TRUE(auth_before.ok());
 
   StatusOr<Json> changed = client_->MergePatch(
-      Resource::Secrets(), shared, "smtp",
+      Resource::Secrets(), shared, secret,
       {{"data", {{"password", project::Base64Encode("second-password")}}}});
   ASSERT_TRUE(changed.ok()) << changed.status().ToString();
   EXPECT_TRUE(Eventually(name, "the copy in " + ns + " to hold the new password", kRestoreTimeout,

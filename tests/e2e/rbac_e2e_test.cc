@@ -2,8 +2,8 @@
 // manifests/ (harness::OperatorKubeconfig; the chart renders the same rules, tests/install checks
 // that), through a life that makes every kind of request it has: Projects created, a deleted
 // child restored, a disabled component and stale children pruned, a host conflict, deletion under
-// both policies, Secrets copied from another namespace, Events posted and deduplicated, a
-// leader-election Lease taken and released.
+// both policies, Secrets copied from the shared-secrets namespace, Events posted and
+// deduplicated, a leader-election Lease taken and released.
 //
 // The requests are not what the operator says it did: they come from the apiserver's audit log,
 // which the local control plane writes for every request of a kubabase-system ServiceAccount
@@ -148,28 +148,12 @@ class RbacE2eTest : public ProjectE2eTest {
   void TearDown() override {
     ProjectE2eTest::TearDown();
     (void)client_->Delete(Resource::Leases(), kOperatorNamespace, lease_);
-    if (!shared_namespace_.empty()) {
-      (void)client_->Delete(Resource::Namespaces(), "", shared_namespace_);
-    }
   }
 
   // Leader election on (the Role's Lease), with a Lease of this test's own.
   std::vector<std::string> OperatorArgs() const override {
     return {"--leader-elect=true", "--leader-election-namespace", kOperatorNamespace,
             "--leader-election-id", lease_};
-  }
-
-  ::testing::AssertionResult CreateSecret(const std::string& ns, const std::string& name,
-                                          const std::map<std::string, std::string>& data) {
-    Json encoded = Json::object();
-    for (const auto& [key, value] : data) encoded[key] = project::Base64Encode(value);
-    StatusOr<Json> created = client_->Create(
-        Resource::Secrets(), ns,
-        {{"apiVersion", "v1"}, {"kind", "Secret"}, {"metadata", {{"name", name}}},
-         {"data", encoded}});
-    if (created.ok()) return ::testing::AssertionSuccess();
-    return ::testing::AssertionFailure() << "creating Secret " << ns << "/" << name << ": "
-                                         << created.status().ToString();
   }
 
   // Waits until the Event `reason` about Project `name` has been seen at least `count` times.
@@ -192,24 +176,28 @@ class RbacE2eTest : public ProjectE2eTest {
   std::string audit_log_;
   std::streamoff audit_offset_ = 0;
   std::string lease_;
-  std::string shared_namespace_;
+  std::string shared_namespace_;  // where the specs' Secrets are, once the test made them
 };
 
 TEST_F(RbacE2eTest, TheRolesGrantExactlyThePermissionsTheOperatorsRequestsUse) {
-  // Secrets the specs name, in a namespace of their own (copied into the project namespace).
-  shared_namespace_ = "e2e-rbac-shared-" + RandomSuffix();
-  ASSERT_TRUE(client_->Create(Resource::Namespaces(), "",
-                              {{"apiVersion", "v1"},
-                               {"kind", "Namespace"},
-                               {"metadata", {{"name", shared_namespace_}}}})
-                  .ok());
-  ASSERT_TRUE(CreateSecret(shared_namespace_, "smtp", {{"password", "e2e-smtp-password"}}));
-  ASSERT_TRUE(CreateSecret(shared_namespace_, "minio", {{"AWS_ACCESS_KEY_ID", "e2e-access"},
-                                                        {"AWS_SECRET_ACCESS_KEY", "e2e-secret"}}));
+  // Secrets the specs name, in the shared-secrets namespace and consenting to the Project that
+  // names them (copied into the project namespace).
+  const std::string deleted = NewProjectName("rbacdel");
+  shared_namespace_ = kSharedSecretsNamespace;
+  const std::string smtp_secret = "e2e-rbac-smtp-" + RandomSuffix();
+  const std::string s3_secret = "e2e-rbac-minio-" + RandomSuffix();
+  const Json consent = {
+      {"annotations", {{std::string(project::names::kAllowedProjectsAnnotation), deleted}}}};
+  ASSERT_TRUE(EnsureNamespace(shared_namespace_));
+  ASSERT_TRUE(CreateSecret(shared_namespace_, smtp_secret, {{"password", "e2e-smtp-password"}},
+                           consent));
+  ASSERT_TRUE(CreateSecret(shared_namespace_, s3_secret,
+                           {{"AWS_ACCESS_KEY_ID", "e2e-access"},
+                            {"AWS_SECRET_ACCESS_KEY", "e2e-secret"}},
+                           consent));
 
   // deleted: everything on, deletionPolicy Delete. kept: the default (Retain). rival: claims
   // deleted's host, so it is stalled and warned about.
-  const std::string deleted = NewProjectName("rbacdel");
   const std::string kept = NewProjectName("rbackeep");
   const std::string rival = NewProjectName("rbacrival");
   const std::string host = deleted + ".rbac.example.test";
@@ -223,14 +211,14 @@ TEST_F(RbacE2eTest, TheRolesGrantExactlyThePermissionsTheOperatorsRequestsUse) {
           {"user", "apikey"},
           {"adminEmail", "no-reply@example.test"},
           {"passwordSecretRef",
-           {{"namespace", shared_namespace_}, {"name", "smtp"}, {"key", "password"}}}}}}},
+           {{"namespace", shared_namespace_}, {"name", smtp_secret}, {"key", "password"}}}}}}},
       {"storage",
        {{"backend", "s3"},
         {"s3",
          {{"endpoint", "http://minio.example.test:9000"},
           {"bucket", "rbac"},
           {"region", "us-east-1"},
-          {"credentialsSecretRef", {{"namespace", shared_namespace_}, {"name", "minio"}}}}}}}};
+          {"credentialsSecretRef", {{"namespace", shared_namespace_}, {"name", s3_secret}}}}}}}};
   ASSERT_TRUE(CreateProject(deleted, full_spec).ok());
   ASSERT_TRUE(CreateProject(kept).ok());
   ASSERT_TRUE(WaitForReady(deleted));

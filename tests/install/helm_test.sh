@@ -81,7 +81,9 @@ for flag in ["--base-domain=api.example.com", "--namespace-prefix=sb-", "--ingre
              "--ingress-namespace=ingress-system", "--events-namespace=kubabase-events",
              "--image-postgres=supabase/postgres:15.8.1.085@sha256:af083ef64d0408c8f098ee6f5c364a59b26f36fbc0f3a334a62c5c1d57362e9b",
              "--image-gotrue=supabase/gotrue:v2.186.0@sha256:f2112b9289422f205df4ea15b8b550d425ae42528ea54521faa32cc7b62490de",
-             "--leader-election-id=kubabase-all", "--workers=8", "--log-format=text"]:
+             "--leader-election-id=kubabase-all", "--workers=8", "--log-format=text",
+             "--shared-secrets-namespace=platform-secrets",
+             "--allowed-secret-namespaces=mail,object-storage"]:
     assert flag in c["args"], "values-all.yaml: missing operator flag " + flag
 # 5. One RBAC story: the same rules in the chart and in manifests/.
 def rules(ds, kind):
@@ -96,6 +98,10 @@ md, = find(manifest_docs, "Deployment"); cd, = find(default, "Deployment")
 for key in ["securityContext", "livenessProbe", "readinessProbe", "resources"]:
     assert md["spec"]["template"]["spec"]["containers"][0][key] == cd["spec"]["template"]["spec"]["containers"][0][key], key
 assert md["spec"]["template"]["spec"]["securityContext"] == cd["spec"]["template"]["spec"]["securityContext"]
+# Where Secret references may point (docs/security.md): the same by default in both installs.
+for flag in ["--shared-secrets-namespace=kubabase-shared", "--allowed-secret-namespaces="]:
+    for name, d in [("manifests/", md), ("the default chart", cd)]:
+        assert flag in d["spec"]["template"]["spec"]["containers"][0]["args"], name + " lacks " + flag
 assert md["spec"]["replicas"] == cd["spec"]["replicas"] == 2
 print("ok: ServiceMonitor -> Service -> pods; every operator value reaches its flag; RBAC and pod spec match manifests/")
 PY
