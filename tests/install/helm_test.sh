@@ -80,7 +80,11 @@ assert c["image"].endswith("@sha256:" + "0123456789abcdef" * 4), c["image"]
 for flag in ["--base-domain=api.example.com", "--namespace-prefix=sb-", "--ingress-class=nginx",
              "--ingress-namespace=ingress-system", "--events-namespace=kubabase-events",
              "--image-postgres=supabase/postgres:15.8.1.085", "--image-gotrue=supabase/gotrue:v2.186.0",
-             "--leader-election-id=kubabase-all", "--workers=8", "--log-format=text"]:
+             "--leader-election-id=kubabase-all", "--workers=8", "--log-format=text",
+             "--egress-dns-namespace=openshift-dns",
+             "--egress-dns-labels=app=dns,dns.operator.openshift.io/daemonset-dns=default",
+             "--egress-denied-cidrs=10.0.0.0/8,169.254.0.0/16,fd00::/8",
+             "--egress-allowed-cidrs=10.96.12.34/32,fd00:ec2::23/128"]:
     assert flag in c["args"], "values-all.yaml: missing operator flag " + flag
 # 5. One RBAC story: the same rules in the chart and in manifests/.
 def rules(ds, kind):
@@ -95,6 +99,9 @@ md, = find(manifest_docs, "Deployment"); cd, = find(default, "Deployment")
 for key in ["securityContext", "livenessProbe", "readinessProbe", "resources"]:
     assert md["spec"]["template"]["spec"]["containers"][0][key] == cd["spec"]["template"]["spec"]["containers"][0][key], key
 assert md["spec"]["template"]["spec"]["securityContext"] == cd["spec"]["template"]["spec"]["securityContext"]
+# A fresh install by either route restricts project egress the same way.
+egress = lambda d: [a for a in d["spec"]["template"]["spec"]["containers"][0]["args"] if a.startswith("--egress-")]
+assert egress(md) == egress(cd) and len(egress(md)) == 4, (egress(md), egress(cd))
 assert md["spec"]["replicas"] == cd["spec"]["replicas"] == 2
 print("ok: ServiceMonitor -> Service -> pods; every operator value reaches its flag; RBAC and pod spec match manifests/")
 PY
