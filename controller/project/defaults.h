@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "controller/project/cidr.h"
+
 namespace kubabase::project {
 
 // Exact image tags (from the upstream self-hosted compose file), each pinned by the digest of its
@@ -45,6 +47,29 @@ struct Images {
   std::map<std::string, std::string> components;
 };
 
+// Where a project's pods may open connections (render/network_policy.cc renders it as the
+// NetworkPolicy "default-egress"): DNS, their own namespace, every address but `denied_cidrs`,
+// and `allowed_cidrs` even inside a denied range. Filled from --egress-*.
+struct Egress {
+  // DNS is UDP and TCP 53 to the pods labelled `dns_labels` in `dns_namespace` (the standard
+  // kube-dns/CoreDNS labels); an empty namespace allows port 53 to any address.
+  std::string dns_namespace = "kube-system";
+  std::map<std::string, std::string> dns_labels = {{"k8s-app", "kube-dns"}};
+  // Excepted from 0.0.0.0/0 and ::/0: private (RFC 1918, RFC 4193), shared (RFC 6598, CGNAT),
+  // link-local (cloud metadata at 169.254.169.254 and fd00:ec2::254 lie in these) and
+  // loopback.
+  // Cluster pod and Service ranges are usually among them, so other namespaces and the apiserver's
+  // ClusterIP are unreachable; each must be narrower than /0 (an ipBlock except must be a strict
+  // subset of its cidr).
+  std::vector<Cidr> denied_cidrs = {
+      {"10.0.0.0/8", false, 8},      {"172.16.0.0/12", false, 12}, {"192.168.0.0/16", false, 16},
+      {"100.64.0.0/10", false, 10},  {"169.254.0.0/16", false, 16}, {"127.0.0.0/8", false, 8},
+      {"fc00::/7", true, 7},         {"fe80::/10", true, 10},       {"::1/128", true, 128}};
+  // Reachable although inside a denied range: in-cluster services the admin wants projects to use
+  // (an S3 or SMTP server). Every port.
+  std::vector<Cidr> allowed_cidrs;
+};
+
 struct Defaults {
   // A project's host when spec.host is empty: <name>.<base_domain>. "kubabase.localhost"
   // resolves to loopback on most systems (RFC 6761 .localhost), handy for local clusters.
@@ -63,6 +88,8 @@ struct Defaults {
   // A Secret there must name the Project in kubabase.io/allowed-projects.
   std::string shared_secrets_namespace = "kubabase-shared";
   std::vector<std::string> allowed_secret_namespaces;
+
+  Egress egress;
   Images images;
 };
 

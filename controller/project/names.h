@@ -110,9 +110,13 @@ inline constexpr std::string_view kBootstrap = "db-bootstrap";
 inline constexpr std::string_view kApiIngress = "api";
 inline constexpr std::string_view kStorageIngress = "storage";
 
-// NetworkPolicies.
-inline constexpr std::string_view kAllowSameNamespacePolicy = "allow-same-namespace-and-ingress";
+// NetworkPolicies (render/network_policy.cc): every pod but the database's admits its own
+// namespace; each routed component admits the ingress controller on its public ports, in
+// "<kIngressControllerPolicyPrefix><component label>"; every pod's egress is "default-egress".
+inline constexpr std::string_view kAllowSameNamespacePolicy = "allow-same-namespace";
 inline constexpr std::string_view kDatabasePolicy = "db-same-namespace-only";
+inline constexpr std::string_view kIngressControllerPolicyPrefix = "allow-ingress-controller-";
+inline constexpr std::string_view kEgressPolicy = "default-egress";
 
 // The project's namespace: <prefix><project name>.
 std::string Namespace(const Defaults& defaults, std::string_view project);

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "controller/kube/logging.h"
+#include "controller/project/cidr.h"
 #include "controller/project/components/component.h"
 
 extern char** environ;
@@ -61,6 +62,31 @@ std::vector<std::string> CommaList(const std::string& text) {
     if (end == std::string::npos) end = text.size();
     if (end > start) out.push_back(text.substr(start, end - start));
     start = end + 1;
+  }
+  return out;
+}
+
+// "a,b" of CIDRs, each checked (cidr.h).
+std::string CidrListText(const std::vector<Cidr>& cidrs) {
+  std::string out;
+  for (const Cidr& cidr : cidrs) out += (out.empty() ? "" : ",") + cidr.text;
+  return out;
+}
+
+// "k=v,k2=v2" -> labels; each key and value as a label selector admits them.
+StatusOr<std::map<std::string, std::string>> LabelList(const std::string& text) {
+  static const std::regex key(
+      "^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$");
+  static const std::regex value("^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$");
+  std::map<std::string, std::string> out;
+  for (const std::string& pair : CommaList(text)) {
+    const size_t eq = pair.find('=');
+    if (eq == std::string::npos || !std::regex_match(pair.substr(0, eq), key) ||
+        !std::regex_match(pair.substr(eq + 1), value)) {
+      return InvalidArgumentError(fmt::format(
+          "\"{}\" is not a label key=value (such as k8s-app=kube-dns)", pair));
+    }
+    out[pair.substr(0, eq)] = pair.substr(eq + 1);
   }
   return out;
 }
@@ -173,6 +199,42 @@ std::vector<Flag> ProjectFlags() {
        "",
        [](Options& o, const std::string& v) -> Status {
          o.defaults.allowed_secret_namespaces = CommaList(v);
+         return Status::Ok();
+       }},
+      DefaultsString("egress-dns-namespace", "NS",
+                     "namespace of the DNS pods project pods may query (UDP/TCP 53); \"\" allows "
+                     "port 53 to any address",
+                     "kube-system",
+                     [](Options& o) -> std::string& { return o.defaults.egress.dns_namespace; }),
+      {"egress-dns-labels", "LABELS",
+       "comma-separated key=value labels of those DNS pods; \"\" means every pod of the namespace",
+       "k8s-app=kube-dns",
+       [](Options& o, const std::string& v) -> Status {
+         KUBABASE_ASSIGN_OR_RETURN(o.defaults.egress.dns_labels, LabelList(v));
+         return Status::Ok();
+       }},
+      {"egress-denied-cidrs", "CIDRS",
+       "comma-separated IPv4/IPv6 CIDRs project pods may not reach (beside DNS, their own "
+       "namespace and --egress-allowed-cidrs); each narrower than /0",
+       CidrListText(Egress{}.denied_cidrs),
+       [](Options& o, const std::string& v) -> Status {
+         KUBABASE_ASSIGN_OR_RETURN(std::vector<Cidr> cidrs, ParseCidrList(v));
+         for (const Cidr& cidr : cidrs) {
+           if (cidr.prefix == 0) {
+             return InvalidArgumentError(fmt::format(
+                 "\"{}\" would deny every address; a denied CIDR must be narrower than /0",
+                 cidr.text));
+           }
+         }
+         o.defaults.egress.denied_cidrs = std::move(cidrs);
+         return Status::Ok();
+       }},
+      {"egress-allowed-cidrs", "CIDRS",
+       "comma-separated IPv4/IPv6 CIDRs project pods may reach on any port even inside a denied "
+       "one (in-cluster S3, SMTP)",
+       "",
+       [](Options& o, const std::string& v) -> Status {
+         KUBABASE_ASSIGN_OR_RETURN(o.defaults.egress.allowed_cidrs, ParseCidrList(v));
          return Status::Ok();
        }},
       String("events-namespace", "NS", "where Events about (cluster-scoped) Projects go",

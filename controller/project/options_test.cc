@@ -97,6 +97,83 @@ TEST(OptionsTest, AllowedIngressAnnotationsAreAListAndMayBeEmpty) {
   EXPECT_TRUE(none->defaults.allowed_ingress_annotations.empty());
 }
 
+TEST(OptionsTest, EgressDefaultsDenyPrivateLinkLocalAndLoopbackRanges) {
+  StatusOr<Options> o = Parse({});
+  ASSERT_TRUE(o.ok());
+  const Egress& egress = o->defaults.egress;
+  EXPECT_EQ(egress.dns_namespace, "kube-system");
+  EXPECT_EQ(egress.dns_labels, (std::map<std::string, std::string>{{"k8s-app", "kube-dns"}}));
+  std::vector<std::string> denied;
+  for (const Cidr& cidr : egress.denied_cidrs) denied.push_back(cidr.text);
+  EXPECT_EQ(denied, (std::vector<std::string>{"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
+                                              "100.64.0.0/10", "169.254.0.0/16", "127.0.0.0/8",
+                                              "fc00::/7", "fe80::/10", "::1/128"}));
+  EXPECT_TRUE(egress.allowed_cidrs.empty());
+  // The built-in list is exactly what the flag would parse to (family and prefix included).
+  std::string text;
+  for (const std::string& cidr : denied) text += (text.empty() ? "" : ",") + cidr;
+  StatusOr<Options> same = Parse({"--egress-denied-cidrs=" + text});
+  ASSERT_TRUE(same.ok()) << same.status().ToString();
+  EXPECT_EQ(same->defaults.egress.denied_cidrs, egress.denied_cidrs);
+}
+
+TEST(OptionsTest, EgressCidrsAreParsedIntoTheirCanonicalForm) {
+  StatusOr<Options> o =
+      Parse({"--egress-denied-cidrs=10.0.0.0/8,FD00:EC2:0:0::/32", "--egress-allowed-cidrs",
+             "10.96.0.10/32,2001:db8::/48", "--egress-dns-namespace=openshift-dns",
+             "--egress-dns-labels=dns.operator.openshift.io/daemonset-dns=default,app=dns"});
+  ASSERT_TRUE(o.ok()) << o.status().ToString();
+  const Egress& egress = o->defaults.egress;
+  ASSERT_EQ(egress.denied_cidrs.size(), 2u);
+  EXPECT_EQ(egress.denied_cidrs[0], (Cidr{"10.0.0.0/8", false, 8}));
+  EXPECT_EQ(egress.denied_cidrs[1], (Cidr{"fd00:ec2::/32", true, 32}));
+  ASSERT_EQ(egress.allowed_cidrs.size(), 2u);
+  EXPECT_EQ(egress.allowed_cidrs[0], (Cidr{"10.96.0.10/32", false, 32}));
+  EXPECT_EQ(egress.allowed_cidrs[1], (Cidr{"2001:db8::/48", true, 48}));
+  EXPECT_EQ(egress.dns_namespace, "openshift-dns");
+  EXPECT_EQ(egress.dns_labels,
+            (std::map<std::string, std::string>{{"dns.operator.openshift.io/daemonset-dns", "default"},
+                                                {"app", "dns"}}));
+  // Empty lists: nothing denied (the whole internet and cluster), any DNS pod of the namespace,
+  // port 53 anywhere.
+  StatusOr<Options> open = Parse({"--egress-denied-cidrs=", "--egress-dns-labels=",
+                                  "--egress-dns-namespace="});
+  ASSERT_TRUE(open.ok()) << open.status().ToString();
+  EXPECT_TRUE(open->defaults.egress.denied_cidrs.empty());
+  EXPECT_TRUE(open->defaults.egress.dns_labels.empty());
+  EXPECT_EQ(open->defaults.egress.dns_namespace, "");
+}
+
+TEST(OptionsTest, ABadCidrStopsTheOperatorSayingWhatIsWrong) {
+  for (const auto& [arg, says] : std::vector<std::pair<std::string, std::string>>{
+           {"--egress-denied-cidrs=10.0.0.0", "\"10.0.0.0\" is not a CIDR: it needs a /prefix"},
+           {"--egress-denied-cidrs=10.0.0.0/8,10.0.0/8", "\"10.0.0\" is not an IPv4 address"},
+           {"--egress-denied-cidrs=010.0.0.0/8", "\"010.0.0.0\" is not an IPv4 address"},
+           {"--egress-denied-cidrs=10.0.0.0/33", "the prefix must be a number from 0 to 32"},
+           {"--egress-denied-cidrs=10.0.0.0/-1", "the prefix must be a number from 0 to 32"},
+           {"--egress-denied-cidrs=fe80::/129", "the prefix must be a number from 0 to 128"},
+           {"--egress-denied-cidrs=fe80:::1/64", "\"fe80:::1\" is not an IPv6 address"},
+           {"--egress-denied-cidrs=169.254.169.254/16",
+            "\"169.254.169.254/16\" is not a network: it has bits set past the /16 prefix "
+            "(did you mean 169.254.0.0/16?)"},
+           {"--egress-denied-cidrs=fe80::1/10", "(did you mean fe80::/10?)"},
+           {"--egress-denied-cidrs=0.0.0.0/0",
+            "\"0.0.0.0/0\" would deny every address; a denied CIDR must be narrower than /0"},
+           {"--egress-denied-cidrs=::/0", "must be narrower than /0"},
+           {"--egress-allowed-cidrs=example.com/32", "\"example.com\" is not an IPv4 address"},
+           {"--egress-allowed-cidrs=10.0.0.0/8 ", "the prefix must be a number from 0 to 32"},
+           {"--egress-dns-labels=k8s-app", "\"k8s-app\" is not a label key=value"},
+           {"--egress-dns-labels=k8s-app=kube dns", "is not a label key=value"}}) {
+    SCOPED_TRACE(arg);
+    StatusOr<Options> o = Parse({arg});
+    ASSERT_FALSE(o.ok());
+    EXPECT_EQ(o.status().code(), StatusCode::kInvalidArgument);
+    const std::string flag = arg.substr(0, arg.find('='));
+    EXPECT_EQ(o.status().message().rfind(flag + ": ", 0), 0u) << o.status().message();
+    EXPECT_NE(o.status().message().find(says), std::string::npos) << o.status().message();
+  }
+}
+
 TEST(OptionsTest, BothFlagFormsAndBooleansAreAccepted) {
   StatusOr<Options> o = Parse({"--workers", "8", "--base-domain=api.example.com",
                                "--leader-elect=false", "--image-gotrue", "gotrue:x",
@@ -160,11 +237,16 @@ TEST(OptionsTest, HelpIsAFlagAndListsEveryFlagWithItsDefault) {
         "--workers", "--qps", "--burst", "--resync-period", "--base-domain", "--namespace-prefix",
         "--ingress-class", "--ingress-namespace", "--allowed-ingress-annotations",
         "--shared-secrets-namespace", "--allowed-secret-namespaces",
-        "--events-namespace", "--image-postgres",
+        "--events-namespace", "--egress-dns-namespace", "--egress-dns-labels",
+        "--egress-denied-cidrs", "--egress-allowed-cidrs", "--image-postgres",
         "--image-postgrest", "--image-gotrue", "--image-storage"}) {
     EXPECT_NE(help.find(flag), std::string::npos) << flag;
   }
   EXPECT_NE(help.find(kDefaultStorageImage), std::string::npos);
+  EXPECT_NE(help.find("(default \"10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,100.64.0.0/10,"
+                      "169.254.0.0/16,127.0.0.0/8,fc00::/7,fe80::/10,::1/128\")"),
+            std::string::npos)
+      << help;
 }
 
 TEST(ParseDurationTest, ReadsUnitsAndPlainSeconds) {

@@ -90,8 +90,12 @@ TEST_F(ProjectE2eTest, ACreatedProjectGetsEveryChildAndBecomesReady) {
       {Resource::Services(), "storage"},
       {Resource::Ingresses(), "api"},
       {Resource::Ingresses(), "storage"},
-      {Resource::NetworkPolicies(), "allow-same-namespace-and-ingress"},
+      {Resource::NetworkPolicies(), "allow-same-namespace"},
+      {Resource::NetworkPolicies(), "allow-ingress-controller-rest"},
+      {Resource::NetworkPolicies(), "allow-ingress-controller-auth"},
+      {Resource::NetworkPolicies(), "allow-ingress-controller-storage"},
       {Resource::NetworkPolicies(), "db-same-namespace-only"},
+      {Resource::NetworkPolicies(), "default-egress"},
       {Resource::PersistentVolumeClaims(), "storage-data", false},
   };
   for (const Child& child : children) {

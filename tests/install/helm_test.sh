@@ -83,7 +83,11 @@ for flag in ["--base-domain=api.example.com", "--namespace-prefix=sb-", "--ingre
              "--image-gotrue=supabase/gotrue:v2.186.0@sha256:f2112b9289422f205df4ea15b8b550d425ae42528ea54521faa32cc7b62490de",
              "--leader-election-id=kubabase-all", "--workers=8", "--log-format=text",
              "--shared-secrets-namespace=platform-secrets",
-             "--allowed-secret-namespaces=mail,object-storage"]:
+             "--allowed-secret-namespaces=mail,object-storage",
+             "--egress-dns-namespace=openshift-dns",
+             "--egress-dns-labels=app=dns,dns.operator.openshift.io/daemonset-dns=default",
+             "--egress-denied-cidrs=10.0.0.0/8,169.254.0.0/16,fd00::/8",
+             "--egress-allowed-cidrs=10.96.12.34/32,fd00:ec2::23/128"]:
     assert flag in c["args"], "values-all.yaml: missing operator flag " + flag
 # 5. One RBAC story: the same rules in the chart and in manifests/.
 def rules(ds, kind):
@@ -102,6 +106,10 @@ assert md["spec"]["template"]["spec"]["securityContext"] == cd["spec"]["template
 for flag in ["--shared-secrets-namespace=kubabase-shared", "--allowed-secret-namespaces="]:
     for name, d in [("manifests/", md), ("the default chart", cd)]:
         assert flag in d["spec"]["template"]["spec"]["containers"][0]["args"], name + " lacks " + flag
+
+# A fresh install by either route restricts project egress the same way.
+egress = lambda d: [a for a in d["spec"]["template"]["spec"]["containers"][0]["args"] if a.startswith("--egress-")]
+assert egress(md) == egress(cd) and len(egress(md)) == 4, (egress(md), egress(cd))
 assert md["spec"]["replicas"] == cd["spec"]["replicas"] == 2
 print("ok: ServiceMonitor -> Service -> pods; every operator value reaches its flag; RBAC and pod spec match manifests/")
 PY

@@ -285,12 +285,118 @@ TEST(Render, UserIngressAnnotationsAreKeptButCannotBreakTheRewrite) {
 TEST(Render, DatabaseIsReachableOnlyFromItsNamespace) {
   std::vector<Json> objects = Render(Fixture("minimal"));
   Json db = Find(objects, "NetworkPolicy", "db-same-namespace-only");
-  EXPECT_EQ(db["spec"]["ingress"][0]["from"], Json::parse(R"([{"podSelector": {}}])"));
-  Json apps = Find(objects, "NetworkPolicy", "allow-same-namespace-and-ingress");
+  EXPECT_EQ(db["spec"]["ingress"], Json::parse(R"([{"from": [{"podSelector": {}}],
+                                                     "ports": [{"protocol": "TCP", "port": 5432}]}])"));
+  Json apps = Find(objects, "NetworkPolicy", "allow-same-namespace");
   EXPECT_EQ(apps["spec"]["podSelector"]["matchExpressions"][0]["operator"], "NotIn");
-  EXPECT_EQ(apps["spec"]["ingress"][0]["from"][1]["namespaceSelector"]["matchLabels"]
-                ["kubernetes.io/metadata.name"],
-            "ingress-nginx");
+  EXPECT_EQ(apps["spec"]["ingress"], Json::parse(R"([{"from": [{"podSelector": {}}]}])"));
+}
+
+// Every NetworkPolicy rule that admits the ingress controller's namespace.
+std::vector<Json> IngressControllerPolicies(const std::vector<Json>& objects) {
+  std::vector<Json> out;
+  for (const Json& object : objects) {
+    if (object["kind"] != "NetworkPolicy" || !object["spec"].contains("ingress")) continue;
+    if (object["spec"]["ingress"].dump().find("ingress-nginx") != std::string::npos) {
+      out.push_back(object);
+    }
+  }
+  return out;
+}
+
+TEST(Render, TheIngressControllerReachesOnlyEachRoutedComponentsPublicPort) {
+  // full enables meta, which has no route, and rest, whose admin port serves /ready and /live.
+  std::vector<Json> objects = Render(Fixture("full"));
+  std::map<std::string, Json> by_name;
+  for (const Json& policy : IngressControllerPolicies(objects)) {
+    by_name[policy["metadata"]["name"]] = policy["spec"];
+  }
+  auto spec = [](std::string_view component, int port) {
+    return Json{
+        {"podSelector", {{"matchLabels", {{"kubabase.io/component", component}}}}},
+        {"policyTypes", {"Ingress"}},
+        {"ingress",
+         Json::array({{{"from", Json::array({{{"namespaceSelector",
+                                               {{"matchLabels",
+                                                 {{"kubernetes.io/metadata.name",
+                                                   "ingress-nginx"}}}}}}})},
+                       {"ports", Json::array({{{"protocol", "TCP"}, {"port", port}}})}}})}};
+  };
+  EXPECT_EQ(by_name, (std::map<std::string, Json>{
+                         {"allow-ingress-controller-rest", spec("rest", 3000)},
+                         {"allow-ingress-controller-auth", spec("auth", 9999)},
+                         {"allow-ingress-controller-storage", spec("storage", 5000)}}));
+
+  // Without an ingress namespace, nothing admits another namespace.
+  Defaults defaults;
+  defaults.ingress_namespace = "";
+  StatusOr<Rendered> none = DesiredState(Fixture("full"), defaults, FixedKeys(), FixedUserSecrets());
+  ASSERT_TRUE(none.ok());
+  for (const Json& object : none->objects) {
+    if (object["kind"] != "NetworkPolicy") continue;
+    EXPECT_EQ(object["spec"].dump().find("namespaceSelector\":{\"matchLabels\":{\"kubernetes.io/"
+                                         "metadata.name\":\"ingress"),
+              std::string::npos);
+    EXPECT_FALSE(std::string(object["metadata"]["name"]).starts_with("allow-ingress-controller-"));
+  }
+}
+
+TEST(Render, ADisabledComponentAdmitsNoIngressController) {
+  Project project = Fixture("minimal");
+  project.spec.storage.enabled = false;
+  std::vector<Json> objects = Render(project);
+  EXPECT_TRUE(Find(objects, "NetworkPolicy", "allow-ingress-controller-storage").is_null());
+  EXPECT_FALSE(Find(objects, "NetworkPolicy", "allow-ingress-controller-rest").is_null());
+}
+
+TEST(Render, EgressAllowsDnsTheNamespaceAndTheInternetButNotPrivateOrMetadataRanges) {
+  Json egress = Find(Render(Fixture("minimal")), "NetworkPolicy", "default-egress");
+  ASSERT_FALSE(egress.is_null());
+  EXPECT_EQ(egress["spec"], Json::parse(R"({
+    "podSelector": {},
+    "policyTypes": ["Egress"],
+    "egress": [
+      {"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+               "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}],
+       "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]},
+      {"to": [{"podSelector": {}}]},
+      {"to": [{"ipBlock": {"cidr": "0.0.0.0/0",
+                           "except": ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
+                                      "100.64.0.0/10", "169.254.0.0/16", "127.0.0.0/8"]}},
+              {"ipBlock": {"cidr": "::/0", "except": ["fc00::/7", "fe80::/10", "::1/128"]}}]}
+    ]})"));
+}
+
+TEST(Render, EgressTakesTheAdminsCidrsAndDnsSettings) {
+  Defaults defaults;
+  defaults.egress.dns_namespace = "";
+  defaults.egress.denied_cidrs = {{"10.0.0.0/8", false, 8}};
+  defaults.egress.allowed_cidrs = {{"10.96.0.25/32", false, 32}, {"fd00:1::/64", true, 64}};
+  StatusOr<Rendered> rendered =
+      DesiredState(Fixture("minimal"), defaults, FixedKeys(), FixedUserSecrets());
+  ASSERT_TRUE(rendered.ok());
+  Json egress = Find(rendered->objects, "NetworkPolicy", "default-egress");
+  EXPECT_EQ(egress["spec"]["egress"], Json::parse(R"([
+      {"ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]},
+      {"to": [{"podSelector": {}}]},
+      {"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["10.0.0.0/8"]}},
+              {"ipBlock": {"cidr": "::/0"}}]},
+      {"to": [{"ipBlock": {"cidr": "10.96.0.25/32"}}, {"ipBlock": {"cidr": "fd00:1::/64"}}]}
+    ])"));
+}
+
+TEST(Render, NetworkPoliciesComeBeforeAnyPod) {
+  std::vector<Json> objects = Render(Fixture("full"));
+  size_t last_policy = 0;
+  size_t first_workload = objects.size();
+  for (size_t i = 0; i < objects.size(); ++i) {
+    const Json& kind = objects[i]["kind"];
+    if (kind == "NetworkPolicy") last_policy = i;
+    if ((kind == "StatefulSet" || kind == "Deployment" || kind == "Job") && first_workload > i) {
+      first_workload = i;
+    }
+  }
+  EXPECT_LT(last_policy, first_workload);
 }
 
 }  // namespace
