@@ -47,6 +47,9 @@ struct Defaults {
   // The spec.ingress.annotations keys a Project may set (policy.h AnnotationAllowed: exact, or a
   // prefix ending in "*"). Everything else is refused with AnnotationNotAllowed.
   std::vector<std::string> allowed_ingress_annotations = {"cert-manager.io/*"};
+  // The domains under which spec.host may lie (policy.h HostAllowed: the domain itself or a
+  // subdomain). Empty: base_domain alone. Anything else is refused with HostNotAllowed.
+  std::vector<std::string> allowed_host_suffixes;
   Images images;
 };
 

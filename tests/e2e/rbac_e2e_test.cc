@@ -212,7 +212,7 @@ TEST_F(RbacE2eTest, TheRolesGrantExactlyThePermissionsTheOperatorsRequestsUse) {
   const std::string deleted = NewProjectName("rbacdel");
   const std::string kept = NewProjectName("rbackeep");
   const std::string rival = NewProjectName("rbacrival");
-  const std::string host = deleted + ".rbac.example.test";
+  const std::string host = deleted + ".rbac.kubabase.localhost";
   const Json full_spec = {
       {"deletionPolicy", "Delete"},
       {"host", host},
