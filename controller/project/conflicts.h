@@ -75,8 +75,8 @@ class HostIndex {
 std::optional<Problem> HostConflict(const HostIndex& index, const std::string& name,
                                     const std::string& host);
 
-// HostConflict for `host` when one of `ingresses` (the cluster's, not being deleted) has a rule
-// for it and is not the Project's own (in `own_namespace`, labelled managed-by kubabase).
+// HostConflict for `host` when one of `ingresses` (not being deleted) has a rule for it and is not
+// the Project's own (in `own_namespace`, labelled managed-by kubabase).
 std::optional<Problem> ForeignHostConflict(const std::string& host, const std::string& own_namespace,
                                            const std::vector<const kube::Json*>& ingresses);
 

@@ -54,22 +54,26 @@ std::optional<Problem> ProjectReconciler::CheckHost(const Project& project, cons
 }
 
 StatusOr<std::optional<Problem>> ProjectReconciler::CheckForeignHost(const Pass& pass) {
-  // Until the Project serves its host, an Ingress that is not kubabase's may already serve it:
-  // a LIST of those (the cache holds only ours), and the cached ones labelled as ours but not in
-  // this Project's namespace. Once it serves the host, it keeps it and this costs nothing.
-  const std::string host = Host(pass.project, options_.defaults);
-  kube::ListOptions foreign;
-  foreign.label_selector =
-      std::string(names::kManagedByLabel) + "!=" + std::string(names::kManagedByValue);
-  KUBABASE_ASSIGN_OR_RETURN(Json listed, client_.List(kube::Resource::Ingresses(), "", foreign));
+  // Until the Project serves its host, an Ingress that is not a project's may already serve it.
+  // The cache holds only the projects' own, so this is a LIST of every Ingress (labels prove
+  // nothing: anyone may put ours on theirs). Once the Project serves its host it keeps it, and
+  // this costs nothing.
+  KUBABASE_ASSIGN_OR_RETURN(Json listed, client_.List(kube::Resource::Ingresses(), "", {}));
   std::vector<const Json*> ingresses;
-  if (const Json* items = kube::At(listed, {"items"}); items != nullptr && items->is_array()) {
-    for (const Json& item : *items) ingresses.push_back(&item);
+  const Json* items = kube::At(listed, {"items"});
+  if (items == nullptr || !items->is_array()) return std::optional<Problem>();
+  for (const Json& ingress : *items) {
+    // A project's own Ingress (in the namespace of the Project its label names) is the host
+    // index's business; the one of a holder just deleted may still be there.
+    const std::string owner = kube::StringAt(ingress, {"metadata", "labels", names::kProjectLabel});
+    const std::string ns = kube::StringAt(ingress, {"metadata", "namespace"});
+    if (!owner.empty() && owner != pass.project.name &&
+        ns == names::Namespace(options_.defaults, owner)) {
+      continue;
+    }
+    ingresses.push_back(&ingress);
   }
-  std::vector<ObjectPtr> labelled;
-  if (cache_.list) labelled = cache_.list(kube::Resource::Ingresses());
-  for (const ObjectPtr& ingress : labelled) ingresses.push_back(ingress.get());
-  return ForeignHostConflict(host, pass.ns, ingresses);
+  return ForeignHostConflict(Host(pass.project, options_.defaults), pass.ns, ingresses);
 }
 
 Status ProjectReconciler::CheckConflicts(Pass& pass) {
