@@ -1,5 +1,8 @@
 #include "controller/project/conflicts.h"
 
+#include <fmt/format.h>
+
+#include "controller/kube/json_fields.h"
 #include "controller/project/names.h"
 
 namespace kubabase::project {
@@ -62,30 +65,81 @@ std::optional<Problem> HostConflict(const HostIndex& index, const std::string& n
   bool claims = false;
   for (const HostClaim& c : claimants) claims = claims || c.name == name;
   if (!claims) return std::nullopt;
+  const HostClaim& winner = claimants.front();
   return Problem{"HostConflict",
-                 "host " + host + " is already served by Project " + claimants.front().name +
-                     " (created earlier); set spec.host of Project " + name +
-                     " to a host of its own"};
+                 fmt::format("host {} is already served by Project {} ({}); set spec.host of "
+                             "Project {} to a host of its own",
+                             host, winner.name,
+                             winner.serving ? "it serves the host now" : "created earlier", name)};
+}
+
+std::optional<Problem> ForeignHostConflict(const std::string& host, const std::string& own_namespace,
+                                           const std::vector<const kube::Json*>& ingresses) {
+  for (const kube::Json* each : ingresses) {
+    const kube::Json& ingress = *each;
+    const std::string ns = kube::StringAt(ingress, {"metadata", "namespace"});
+    const bool ours = ns == own_namespace &&
+                      kube::StringAt(ingress, {"metadata", "labels", names::kManagedByLabel}) ==
+                          names::kManagedByValue;
+    if (ours || kube::At(ingress, {"metadata", "deletionTimestamp"}) != nullptr) continue;
+    const kube::Json* rules = kube::At(ingress, {"spec", "rules"});
+    if (rules == nullptr || !rules->is_array()) continue;
+    for (const kube::Json& rule : *rules) {
+      if (kube::StringAt(rule, {"host"}) != host) continue;
+      return Problem{"HostConflict",
+                     fmt::format("host {} is already served by Ingress {}/{}, which is not this "
+                                 "Project's; set spec.host to a host of its own, or have the "
+                                 "cluster admin remove that Ingress's rule for the host",
+                                 host, ns, kube::StringAt(ingress, {"metadata", "name"}))};
+    }
+  }
+  return std::nullopt;
+}
+
+bool NamespaceOwnedBy(const kube::Json& observed_namespace, const std::string& project_name,
+                      const std::string& project_uid) {
+  const kube::Json& ns = observed_namespace;
+  if (kube::StringAt(ns, {"metadata", "labels", names::kProjectLabel}) != project_name) {
+    return false;
+  }
+  const std::string uid = kube::StringAt(ns, {"metadata", "annotations", names::kProjectUidAnnotation});
+  if (!project_uid.empty() && uid == project_uid) return true;
+  if (!project_uid.empty() &&
+      kube::StringAt(ns, {"metadata", "annotations", names::kAdoptUidAnnotation}) == project_uid) {
+    return true;
+  }
+  // Created before kubabase recorded uids, and never retained: the live Project's own.
+  return uid.empty() && kube::StringAt(ns, {"metadata", "labels", names::kRetainedLabel}) != "true";
 }
 
 std::optional<Problem> NamespaceConflict(const std::string& project_name,
+                                         const std::string& project_uid,
                                          const std::string& namespace_name,
                                          const kube::Json* observed_namespace) {
   if (observed_namespace == nullptr) return std::nullopt;
-  std::string owner;
-  try {
-    const kube::Json& labels = observed_namespace->at("metadata").at("labels");
-    owner = labels.value(std::string(names::kProjectLabel), std::string());
-  } catch (const std::exception&) {
-    // No labels: not ours.
+  const std::string owner =
+      kube::StringAt(*observed_namespace, {"metadata", "labels", names::kProjectLabel});
+  if (owner == project_name) {
+    if (NamespaceOwnedBy(*observed_namespace, project_name, project_uid)) return std::nullopt;
+    // Deleted by deletionPolicy Delete and not gone yet: the caller waits for it.
+    if (kube::At(*observed_namespace, {"metadata", "deletionTimestamp"}) != nullptr) {
+      return std::nullopt;
+    }
+    return Problem{
+        "RetainedDataExists",
+        fmt::format("namespace {} holds the database, passwords and keys of an earlier Project "
+                    "named {}, kept by its deletionPolicy Retain; this Project (uid {}) does not "
+                    "get them unless a cluster admin says so. To adopt them: kubectl annotate "
+                    "namespace {} {}={}. To release them (their data is lost): kubectl delete "
+                    "namespace {}, and this Project starts afresh",
+                    namespace_name, project_name, project_uid, namespace_name,
+                    names::kAdoptUidAnnotation, project_uid, namespace_name)};
   }
-  if (owner == project_name) return std::nullopt;
   std::string whose = owner.empty() ? "was not created by kubabase"
                                     : "belongs to Project " + owner;
   return Problem{"NamespaceConflict",
                  "namespace " + namespace_name + " already exists and " + whose +
-                     "; rename the Project, or delete or relabel the namespace (label " +
-                     std::string(names::kProjectLabel) + "=" + project_name + " to adopt it)"};
+                     "; rename the Project, or have the cluster admin delete the namespace"};
 }
 
 }  // namespace kubabase::project

@@ -9,11 +9,17 @@
 //   //    spec.host of Project b to another host"
 //   std::optional<Problem> n = NamespaceConflict("b", "project-b", observed_namespace.get());
 //
-// Rules: of the Projects claiming a host, the one with the oldest creationTimestamp wins (then
-// the smaller name), so an established project never loses its host to a newcomer. A namespace
-// is ours when its label kubabase.io/project names this Project (a namespace retained from an
-// earlier Project of the same name is ours: it is adopted); any other existing namespace
-// conflicts.
+// Rules: of the Projects claiming a host, the one serving it now (its Ingress carries the host)
+// wins, then the one with the oldest creationTimestamp, then the smaller name: the holder keeps
+// its host, so neither a newcomer nor an older Project that edits spec.host onto a live host can
+// take it (the victim's logins would reach the taker). A host that an Ingress kubabase does not
+// manage already serves is a conflict too (ForeignHostConflict).
+//
+// A namespace is ours when its label kubabase.io/project names this Project and its annotation
+// kubabase.io/project-uid names this Project's uid. A namespace kept by deletionPolicy Retain
+// records the uid of the Project it belonged to; a later Project of the same name gets it (its
+// database, passwords and JWT_SECRET) only when an admin annotates it kubabase.io/adopt-uid=<the
+// new Project's uid>; otherwise RetainedDataExists. Any other existing namespace conflicts.
 //
 // HostIndex: host -> claimants, updated per reconciled Project, so that per-event work does not
 // grow with the number of Projects. Thread-safe (a mutex): workers reconcile in parallel.
@@ -35,9 +41,11 @@ struct HostClaim {
   std::string name;     // the Project
   std::string host;     // its effective host (spec.host or the default)
   std::string created;  // metadata.creationTimestamp (RFC 3339 sorts as text)
+  bool serving = false;  // an Ingress of the Project carries the host now
 
   // The winner of a host sorts first.
   friend bool operator<(const HostClaim& a, const HostClaim& b) {
+    if (a.serving != b.serving) return a.serving;
     return a.created != b.created ? a.created < b.created : a.name < b.name;
   }
   friend bool operator==(const HostClaim&, const HostClaim&) = default;
@@ -67,9 +75,24 @@ class HostIndex {
 std::optional<Problem> HostConflict(const HostIndex& index, const std::string& name,
                                     const std::string& host);
 
-// NamespaceConflict when `observed_namespace` exists and its kubabase.io/project label is not
-// `project_name`. Null `observed_namespace`: no conflict (it will be created).
+// HostConflict for `host` when one of `ingresses` (not being deleted) has a rule for it and is not
+// the Project's own (in `own_namespace`, labelled managed-by kubabase).
+std::optional<Problem> ForeignHostConflict(const std::string& host, const std::string& own_namespace,
+                                           const std::vector<const kube::Json*>& ingresses);
+
+// True when `observed_namespace` belongs to the Project `project_name` with uid `project_uid`:
+// labelled for it, and its kubabase.io/project-uid annotation names the uid (none on a live
+// namespace an operator before that annotation created: the next apply records it), or an admin
+// annotated it kubabase.io/adopt-uid=<uid>. A retained namespace without a matching uid is not.
+bool NamespaceOwnedBy(const kube::Json& observed_namespace, const std::string& project_name,
+                      const std::string& project_uid);
+
+// NamespaceConflict when `observed_namespace` exists and is labelled for another Project or none;
+// RetainedDataExists when it is labelled for this name but NamespaceOwnedBy says no (data kept
+// from an earlier Project of the same name); none while it terminates (the caller waits). Null
+// `observed_namespace`: no conflict (it will be created).
 std::optional<Problem> NamespaceConflict(const std::string& project_name,
+                                         const std::string& project_uid,
                                          const std::string& namespace_name,
                                          const kube::Json* observed_namespace);
 

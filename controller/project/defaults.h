@@ -90,6 +90,10 @@ struct Defaults {
   std::vector<std::string> allowed_secret_namespaces;
 
   Egress egress;
+
+  // The domains under which spec.host may lie (policy.h HostAllowed: the domain itself or a
+  // subdomain). Empty: base_domain alone. Anything else is refused with HostNotAllowed.
+  std::vector<std::string> allowed_host_suffixes;
   Images images;
 };
 

@@ -2,6 +2,7 @@
 
 #include "controller/kube/finalizers.h"
 #include "controller/kube/json_fields.h"
+#include "controller/project/conflicts.h"
 #include "controller/project/names.h"
 #include "controller/project/resources.h"
 
@@ -10,10 +11,6 @@ namespace {
 
 using kube::Json;
 using kube::Resource;
-
-bool Ours(const Json& ns, const std::string& project) {
-  return kube::StringAt(ns, {"metadata", "labels", names::kProjectLabel}) == project;
-}
 
 kube::ObjectVersion VersionOf(const Project& project) {
   return {.ns = "", .name = project.name, .resource_version = project.resource_version,
@@ -38,8 +35,9 @@ StatusOr<kube::Action> Finalizer::Finalize(const Project& project, const StepRep
   const std::string ns_name = names::Namespace(defaults_, project.name);
   StatusOr<Json> ns = client_.Get(Resource::Namespaces(), "", ns_name);
   if (!ns.ok() && !ns.status().IsNotFound()) return ns.status();
-  // Not ours (a NamespaceConflict) or already gone: nothing of ours to clean up.
-  const Json* ours = ns.ok() && Ours(*ns, project.name) ? &*ns : nullptr;
+  // Not ours (a NamespaceConflict, an earlier Project's retained data) or already gone: nothing
+  // of ours to clean up, under either policy.
+  const Json* ours = ns.ok() && NamespaceOwnedBy(*ns, project.name, project.uid) ? &*ns : nullptr;
   if (project.spec.deletion_policy == DeletionPolicy::kDelete) {
     return FinalizeDelete(project, ours, report);
   }

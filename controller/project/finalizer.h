@@ -9,11 +9,12 @@
 // deletionPolicy Retain (default): delete the workloads, Services, Ingresses and Jobs; strip this
 // Project's owner references from the namespace, the Secrets and the PVCs so that garbage
 // collection cannot take data or keys; label the namespace kubabase.io/retained=true; drop the
-// finalizer. A later Project of the same name finds the namespace (its kubabase.io/project label
-// names it), keeps the keys (EnsureKeys never regenerates) and applies its owner references again.
+// finalizer. The namespace keeps the uid of the Project it belonged to (kubabase.io/project-uid):
+// a later Project of the same name adopts it, keys and data, only once an admin annotates it
+// kubabase.io/adopt-uid=<its uid> (conflicts.h, RetainedDataExists).
 //
-// A namespace whose kubabase.io/project label names another Project (or none) is never touched:
-// it was a NamespaceConflict, not ours.
+// A namespace that is not this Project's (NamespaceOwnedBy: labelled for another Project or none,
+// or retained from an earlier Project of the same name) is never touched under either policy.
 //
 // Every write is a merge patch on metadata only (the operator never writes spec), guarded by the
 // object's resourceVersion, so a concurrent edit makes it fail with kAborted and retry.

@@ -215,6 +215,28 @@ TEST_F(FinalizerTest, AnUnlabelledNamespaceOfTheSameNameIsNeverTouched) {
   EXPECT_FALSE(Stored(Resource::Namespaces(), "", "project-shop").is_null());
 }
 
+TEST_F(FinalizerTest, ANamespaceRetainedFromAnEarlierProjectOfTheSameNameIsNeverTouched) {
+  // Labelled for "shop", but holding the uid of the Project that was deleted before this one.
+  for (const char* policy : {"Delete", "Retain"}) {
+    SCOPED_TRACE(policy);
+    PutDeletingProject(policy);
+    Json labels = OurLabels();
+    labels[std::string(names::kRetainedLabel)] = "true";
+    cluster_.Put(Resource::Namespaces(),
+                 {{"metadata", {{"name", "project-shop"}, {"labels", labels},
+                                {"annotations", {{std::string(names::kProjectUidAnnotation),
+                                                  "uid-earlier"}}}}}});
+    cluster_.Put(Resource::Secrets(), Child("api-keys", Json::array()));
+    cluster_.ClearCalls();
+    auto action = Finalize(Current());
+    ASSERT_TRUE(action.ok()) << action.status().ToString();
+    EXPECT_EQ(*action, kube::Action::Done());
+    EXPECT_EQ(WritesToChildren(), 0);
+    EXPECT_FALSE(Stored(Resource::Namespaces(), "", "project-shop").is_null());
+    EXPECT_FALSE(Stored(Resource::Secrets(), "project-shop", "api-keys").is_null());
+  }
+}
+
 TEST_F(FinalizerTest, AFailedReadOfTheNamespaceIsReturnedAndChangesNothing) {
   PutDeletingProject("Delete");
   PutNamespace();

@@ -45,6 +45,11 @@ inline constexpr std::string_view kComponentLabel = "kubabase.io/component";
 inline constexpr std::string_view kOrganizationLabel = "kubabase.io/organization";
 // Set by the finalizer on a namespace kept by deletionPolicy Retain ("true").
 inline constexpr std::string_view kRetainedLabel = "kubabase.io/retained";
+// On the project namespace: the uid of the Project it belongs to (a retained namespace keeps the
+// uid of the Project that was deleted).
+inline constexpr std::string_view kProjectUidAnnotation = "kubabase.io/project-uid";
+// Set by an admin on a retained namespace: the uid of the new Project that may adopt it.
+inline constexpr std::string_view kAdoptUidAnnotation = "kubabase.io/adopt-uid";
 // Set by users on a Secret a spec names ("true"): its changes reach the Projects at once rather
 // than at the next resync (secret_refs.h).
 inline constexpr std::string_view kReloadLabel = "kubabase.io/reload";

@@ -237,6 +237,23 @@ std::vector<Flag> ProjectFlags() {
          KUBABASE_ASSIGN_OR_RETURN(o.defaults.egress.allowed_cidrs, ParseCidrList(v));
          return Status::Ok();
        }},
+      {"allowed-host-suffixes", "DOMAINS",
+       "comma-separated domains spec.host must lie in (the domain or a subdomain); \"\" the "
+       "base domain alone; others are refused (HostNotAllowed)",
+       "",
+       [](Options& o, const std::string& v) -> Status {
+         std::vector<std::string> suffixes;
+         for (std::string suffix : CommaList(v)) {
+           if (!suffix.empty() && suffix.front() == '.') suffix.erase(0, 1);
+           if (suffix.empty() || suffix.find_first_of("*/: ") != std::string::npos) {
+             return InvalidArgumentError("\"" + v +
+                                         "\" must be DNS domains, e.g. apps.example.com");
+           }
+           suffixes.push_back(suffix);
+         }
+         o.defaults.allowed_host_suffixes = std::move(suffixes);
+         return Status::Ok();
+       }},
       String("events-namespace", "NS", "where Events about (cluster-scoped) Projects go",
              "default", &Options::events_namespace),
       DefaultsString("image-postgres", "IMAGE", "default database image", kDefaultPostgresImage,

@@ -174,6 +174,21 @@ TEST(OptionsTest, ABadCidrStopsTheOperatorSayingWhatIsWrong) {
   }
 }
 
+TEST(OptionsTest, AllowedHostSuffixesAreDomainsWithoutALeadingDot) {
+  StatusOr<Options> o = Parse({"--allowed-host-suffixes=apps.example.com,.customers.example.net"});
+  ASSERT_TRUE(o.ok()) << o.status().ToString();
+  EXPECT_EQ(o->defaults.allowed_host_suffixes,
+            (std::vector<std::string>{"apps.example.com", "customers.example.net"}));
+  EXPECT_TRUE(Parse({})->defaults.allowed_host_suffixes.empty());  // the base domain alone
+  for (const char* bad : {"--allowed-host-suffixes=*.example.com",
+                          "--allowed-host-suffixes=https://example.com", "--allowed-host-suffixes=."}) {
+    StatusOr<Options> refused = Parse({bad});
+    ASSERT_FALSE(refused.ok()) << bad;
+    EXPECT_NE(refused.status().message().find("must be DNS domains"), std::string::npos)
+        << refused.status().ToString();
+  }
+}
+
 TEST(OptionsTest, BothFlagFormsAndBooleansAreAccepted) {
   StatusOr<Options> o = Parse({"--workers", "8", "--base-domain=api.example.com",
                                "--leader-elect=false", "--image-gotrue", "gotrue:x",
@@ -236,7 +251,7 @@ TEST(OptionsTest, HelpIsAFlagAndListsEveryFlagWithItsDefault) {
         "--leader-election-id", "--metrics-bind-address", "--log-level", "--log-format",
         "--workers", "--qps", "--burst", "--resync-period", "--base-domain", "--namespace-prefix",
         "--ingress-class", "--ingress-namespace", "--allowed-ingress-annotations",
-        "--shared-secrets-namespace", "--allowed-secret-namespaces",
+        "--shared-secrets-namespace", "--allowed-secret-namespaces", "--allowed-host-suffixes",
         "--events-namespace", "--egress-dns-namespace", "--egress-dns-labels",
         "--egress-denied-cidrs", "--egress-allowed-cidrs", "--image-postgres",
         "--image-postgrest", "--image-gotrue", "--image-storage"}) {

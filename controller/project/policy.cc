@@ -18,7 +18,33 @@ bool AnnotationAllowed(std::string_view pattern, std::string_view key) {
   return key == pattern;
 }
 
+bool HostAllowed(std::string_view suffix, std::string_view host) {
+  if (host == suffix) return true;
+  return host.size() > suffix.size() && host.ends_with(suffix) &&
+         host[host.size() - suffix.size() - 1] == '.';
+}
+
+namespace {
+
+std::optional<Problem> CheckHostSuffix(const ProjectSpec& spec, const Defaults& defaults) {
+  if (spec.host.empty()) return std::nullopt;  // <name>.<base domain>: the operator's own choice
+  const std::vector<std::string> allowed = defaults.allowed_host_suffixes.empty()
+                                               ? std::vector<std::string>{defaults.base_domain}
+                                               : defaults.allowed_host_suffixes;
+  for (const std::string& suffix : allowed) {
+    if (HostAllowed(suffix, spec.host)) return std::nullopt;
+  }
+  return Problem{"HostNotAllowed",
+                 fmt::format("spec.host \"{}\" is not allowed; this operator serves hosts under "
+                             "{} (its --allowed-host-suffixes). Choose a host there, or ask the "
+                             "cluster admin to allow the domain",
+                             spec.host, fmt::join(allowed, ", "))};
+}
+
+}  // namespace
+
 std::optional<Problem> CheckPolicy(const ProjectSpec& spec, const Defaults& defaults) {
+  if (std::optional<Problem> host = CheckHostSuffix(spec, defaults)) return host;
   const std::vector<std::string>& allowed = defaults.allowed_ingress_annotations;
   for (const auto& [key, value] : spec.ingress.annotations) {
     bool ok = false;

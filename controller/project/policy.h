@@ -22,6 +22,9 @@
 //                         kubabase.io/allowed-projects. One message for all of these, so that a
 //                         refusal never tells whether a Secret exists (SecretRefNotAllowed()).
 //                         The reconciler decides it (reconcile_keys.cc), as it reads the Secret.
+
+//   HostNotAllowed        a spec.host outside --allowed-host-suffixes (default: the base domain),
+//                         e.g. a bank's domain or another tenant's custom domain.
 // Pure; thread-safe.
 #pragma once
 
@@ -40,6 +43,10 @@ namespace kubabase::project {
 // True when `pattern` allows annotation `key`: equal, or `pattern` ends in "*" and `key` starts
 // with what comes before it ("cert-manager.io/*" allows "cert-manager.io/cluster-issuer").
 bool AnnotationAllowed(std::string_view pattern, std::string_view key);
+
+// True when `host` is `suffix` or a subdomain of it ("a.apps.example.com" under
+// "apps.example.com"; "evilapps.example.com" is not).
+bool HostAllowed(std::string_view suffix, std::string_view host);
 
 // The first rule `spec` breaks, or nullopt when it breaks none.
 std::optional<Problem> CheckPolicy(const ProjectSpec& spec, const Defaults& defaults);

@@ -147,5 +147,46 @@ TEST(SecretRefNotAllowed, OneReasonAndAMessageThatSaysWhereSecretsMayComeFrom) {
             std::string::npos);
 }
 
+TEST(HostAllowed, IsTheDomainOrASubdomainOfIt) {
+  EXPECT_TRUE(HostAllowed("apps.example.com", "apps.example.com"));
+  EXPECT_TRUE(HostAllowed("apps.example.com", "shop.apps.example.com"));
+  EXPECT_TRUE(HostAllowed("apps.example.com", "a.b.apps.example.com"));
+  EXPECT_FALSE(HostAllowed("apps.example.com", "evilapps.example.com"));
+  EXPECT_FALSE(HostAllowed("apps.example.com", "apps.example.com.evil.net"));
+  EXPECT_FALSE(HostAllowed("apps.example.com", "example.com"));
+}
+
+ProjectSpec WithHost(std::string host) {
+  ProjectSpec spec;
+  spec.host = std::move(host);
+  return spec;
+}
+
+TEST(CheckPolicy, AHostOutsideTheBaseDomainIsRefusedByDefault) {
+  Defaults defaults;
+  defaults.base_domain = "apps.example.com";
+  EXPECT_FALSE(CheckPolicy(WithHost(""), defaults));  // <name>.<base domain>
+  EXPECT_FALSE(CheckPolicy(WithHost("shop.apps.example.com"), defaults));
+  std::optional<Problem> refused = CheckPolicy(WithHost("login.bank.example"), defaults);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->reason, "HostNotAllowed");
+  EXPECT_EQ(refused->message,
+            "spec.host \"login.bank.example\" is not allowed; this operator serves hosts under "
+            "apps.example.com (its --allowed-host-suffixes). Choose a host there, or ask the "
+            "cluster admin to allow the domain");
+}
+
+TEST(CheckPolicy, AdminHostSuffixesReplaceTheBaseDomain) {
+  Defaults defaults;
+  defaults.base_domain = "apps.example.com";
+  defaults.allowed_host_suffixes = {"customers.example.net", "example.org"};
+  EXPECT_FALSE(CheckPolicy(WithHost("a.customers.example.net"), defaults));
+  EXPECT_FALSE(CheckPolicy(WithHost("example.org"), defaults));
+  std::optional<Problem> refused = CheckPolicy(WithHost("shop.apps.example.com"), defaults);
+  ASSERT_TRUE(refused);
+  EXPECT_NE(refused->message.find("under customers.example.net, example.org"), std::string::npos)
+      << refused->message;
+}
+
 }  // namespace
 }  // namespace kubabase::project

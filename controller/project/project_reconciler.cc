@@ -3,7 +3,6 @@
 // prune.cc, reconcile_status.cc, reconcile_delete.cc).
 #include "controller/project/project_reconciler.h"
 
-#include "controller/kube/json_fields.h"
 #include "controller/project/names.h"
 #include "controller/project/policy.h"
 #include "controller/project/reconcile_pass.h"
@@ -39,9 +38,7 @@ StatusOr<kube::Action> ProjectReconciler::Reconcile(const kube::ObjectKey& key) 
     for (const ObjectPtr& object : cache_.list(ProjectsResource())) {
       StatusOr<Project> p = ParseProject(*object);
       if (!p.ok() || p->deleting) continue;
-      hosts_.Upsert({p->name, Host(*p, options_.defaults),
-                     kube::StringAt(*object, {"metadata", "creationTimestamp"})})
-          .clear();
+      hosts_.Upsert(ClaimOf(*p, *object)).clear();
     }
   });
   ObjectPtr object = cache_.get(ProjectsResource(), "", key.name);

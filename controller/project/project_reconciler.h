@@ -126,7 +126,12 @@ class ProjectReconciler {
   Status RunSteps(Pass& pass);
   // reconcile_conflicts.cc: host and namespace; sets pass.problem.
   Status CheckConflicts(Pass& pass);
-  std::optional<Problem> CheckHost(const Project& project, const std::string& created);
+  // The Project's claim on its host: serving when its own Ingress carries the host.
+  HostClaim ClaimOf(const Project& project, const kube::Json& object) const;
+  std::optional<Problem> CheckHost(const Project& project, const kube::Json& object,
+                                   bool* serving);
+  // HostConflict when an Ingress that is not this Project's serves its host (one LIST).
+  StatusOr<std::optional<Problem>> CheckForeignHost(const Pass& pass);
   // reconcile_keys.cc: the key Secrets and the user Secrets, by GET; then render.
   Status ReadKeys(Pass& pass);
   Status ReadUserSecrets(Pass& pass);

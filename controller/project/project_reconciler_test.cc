@@ -186,9 +186,9 @@ TEST_F(ProjectReconcilerTest, DisablingAComponentPrunesItsObjects) {
 
 TEST_F(ProjectReconcilerTest, TheNewerOfTwoProjectsOnOneHostStallsAndWritesNoChild) {
   cluster_.Put(ProjectsResource(),
-               ProjectObject("old", {{"host", "x.example.com"}}, "2026-01-01T00:00:00Z"));
+               ProjectObject("old", {{"host", "x.kubabase.localhost"}}, "2026-01-01T00:00:00Z"));
   cluster_.Put(ProjectsResource(),
-               ProjectObject("new", {{"host", "x.example.com"}}, "2026-02-01T00:00:00Z"));
+               ProjectObject("new", {{"host", "x.kubabase.localhost"}}, "2026-02-01T00:00:00Z"));
   ASSERT_TRUE(Reconcile("old").ok());
   auto action = Reconcile("new");
   ASSERT_TRUE(action.ok());
@@ -200,7 +200,7 @@ TEST_F(ProjectReconcilerTest, TheNewerOfTwoProjectsOnOneHostStallsAndWritesNoChi
   EXPECT_EQ(StatusOf("old")["phase"], "Provisioning");
   // The loser takes over once the winner moves away.
   Json moved = Stored(ProjectsResource(), "", "old");
-  moved["spec"]["host"] = "y.example.com";
+  moved["spec"]["host"] = "y.kubabase.localhost";
   cluster_.Put(ProjectsResource(), moved);
   enqueued_.clear();
   ASSERT_TRUE(Reconcile("old").ok());
@@ -278,10 +278,101 @@ TEST_F(ProjectReconcilerTest, RetainKeepsNamespaceKeysAndDataAndANewProjectAdopt
   again["metadata"]["uid"] = "uid-shop-2";
   cluster_.Put(ProjectsResource(), again);
   ASSERT_TRUE(Reconcile("shop").ok());
+  // Same name, another uid: not its data unless an admin says so.
+  EXPECT_EQ(ConditionReason("shop", "Stalled"), "RetainedDataExists/True");
+  EXPECT_TRUE(Stored(Resource::Deployments(), "project-shop", "rest").is_null());
+  EXPECT_EQ(EventCount("shop", "RetainedDataExists", "Warning"), 1);
+  ns = Stored(Resource::Namespaces(), "", "project-shop");
+  EXPECT_EQ(ns["metadata"]["annotations"]["kubabase.io/project-uid"], "uid-shop");
+  ns["metadata"]["annotations"]["kubabase.io/adopt-uid"] = "uid-shop-2";
+  cluster_.Put(Resource::Namespaces(), ns);
+  ASSERT_TRUE(Reconcile("shop").ok());
+  EXPECT_EQ(ConditionReason("shop", "Stalled"), "NotStalled/False");
   EXPECT_EQ(Stored(Resource::Secrets(), "project-shop", "api-keys")["data"], keys);
-  EXPECT_FALSE(Stored(Resource::Namespaces(), "", "project-shop")["metadata"]["labels"].contains(
-      "kubabase.io/retained"));
+  ns = Stored(Resource::Namespaces(), "", "project-shop");
+  EXPECT_FALSE(ns["metadata"]["labels"].contains("kubabase.io/retained"));
+  EXPECT_EQ(ns["metadata"]["annotations"]["kubabase.io/project-uid"], "uid-shop-2");
   EXPECT_FALSE(Stored(Resource::Deployments(), "project-shop", "rest").is_null());
+  EXPECT_EQ(EventCount("shop", "Adopted", "Normal"), 1);
+}
+
+TEST_F(ProjectReconcilerTest, AProjectStalledOnRetainedDataLeavesThemWholeWhenDeleted) {
+  cluster_.Put(ProjectsResource(), ProjectObject("shop"));
+  ASSERT_TRUE(Reconcile("shop").ok());
+  MarkDeleting("shop");
+  ASSERT_TRUE(Reconcile("shop").ok());
+  cluster_.Remove(ProjectsResource(), "", "shop");
+  ASSERT_TRUE(Reconcile("shop").ok());
+  // The stranger asks for deletionPolicy Delete, then deletes its Project.
+  Json stranger = ProjectObject("shop", {{"deletionPolicy", "Delete"}});
+  stranger["metadata"]["uid"] = "uid-stranger";
+  cluster_.Put(ProjectsResource(), stranger);
+  ASSERT_TRUE(Reconcile("shop").ok());
+  EXPECT_EQ(ConditionReason("shop", "Stalled"), "RetainedDataExists/True");
+  MarkDeleting("shop");
+  ASSERT_TRUE(Reconcile("shop").ok());
+  EXPECT_EQ(cluster_.Count("delete", Resource::Namespaces()), 0);
+  EXPECT_FALSE(Stored(Resource::Namespaces(), "", "project-shop").is_null());
+  EXPECT_FALSE(Stored(Resource::Secrets(), "project-shop", "api-keys").is_null());
+  EXPECT_TRUE(Stored(ProjectsResource(), "", "shop")["metadata"]["finalizers"].empty());
+}
+
+TEST_F(ProjectReconcilerTest, AnOlderProjectMovingOntoALiveHostDoesNotTakeIt) {
+  cluster_.Put(ProjectsResource(),
+               ProjectObject("older", {{"host", "a.kubabase.localhost"}}, "2026-01-01T00:00:00Z"));
+  cluster_.Put(ProjectsResource(),
+               ProjectObject("victim", {{"host", "v.kubabase.localhost"}}, "2026-02-01T00:00:00Z"));
+  ASSERT_TRUE(Reconcile("older").ok());
+  ASSERT_TRUE(Reconcile("victim").ok());
+  const std::string victim_ingress =
+      Stored(Resource::Ingresses(), "project-victim", "api")["metadata"]["resourceVersion"];
+  Json moved = Stored(ProjectsResource(), "", "older");
+  moved["spec"]["host"] = "v.kubabase.localhost";
+  cluster_.Put(ProjectsResource(), moved);
+  ASSERT_TRUE(Reconcile("older").ok());
+  EXPECT_EQ(ConditionReason("older", "Stalled"), "HostConflict/True");
+  EXPECT_NE(Condition("older", "Ready")["message"].get<std::string>().find(
+                "already served by Project victim"),
+            std::string::npos);
+  ASSERT_TRUE(Reconcile("victim").ok());
+  EXPECT_EQ(ConditionReason("victim", "Stalled"), "NotStalled/False");
+  EXPECT_EQ(Stored(Resource::Ingresses(), "project-victim", "api")["metadata"]["resourceVersion"],
+            victim_ingress);
+  for (const Json& rule : Stored(Resource::Ingresses(), "project-older", "api")["spec"]["rules"]) {
+    EXPECT_EQ(rule["host"], "a.kubabase.localhost");  // its old route, nothing on the new host
+  }
+}
+
+TEST_F(ProjectReconcilerTest, AFreshReconcilerKnowsTheOlderClaimBeforeReconcilingIt) {
+  // After a restart the newer Project may come first: the index is seeded from the cache.
+  cluster_.Put(ProjectsResource(),
+               ProjectObject("old", {{"host", "x.kubabase.localhost"}}, "2026-01-01T00:00:00Z"));
+  cluster_.Put(ProjectsResource(),
+               ProjectObject("new", {{"host", "x.kubabase.localhost"}}, "2026-02-01T00:00:00Z"));
+  ASSERT_TRUE(Reconcile("new").ok());
+  EXPECT_EQ(ConditionReason("new", "Stalled"), "HostConflict/True");
+  EXPECT_TRUE(Stored(Resource::Namespaces(), "", "project-new").is_null());
+  ASSERT_TRUE(Reconcile("old").ok());
+  EXPECT_EQ(ConditionReason("old", "Stalled"), "NotStalled/False");
+}
+
+TEST_F(ProjectReconcilerTest, AHostAnotherIngressOfTheClusterServesIsAConflict) {
+  cluster_.Put(Resource::Ingresses(),
+               {{"metadata", {{"name", "web"}, {"namespace", "team-x"}}},
+                {"spec", {{"rules", {{{"host", "shop.kubabase.localhost"}}}}}}});
+  cluster_.Put(ProjectsResource(), ProjectObject("shop"));
+  ASSERT_TRUE(Reconcile("shop").ok());
+  EXPECT_EQ(ConditionReason("shop", "Stalled"), "HostConflict/True");
+  EXPECT_NE(Condition("shop", "Ready")["message"].get<std::string>().find("Ingress team-x/web"),
+            std::string::npos);
+  EXPECT_TRUE(Stored(Resource::Namespaces(), "", "project-shop").is_null());
+  cluster_.Remove(Resource::Ingresses(), "team-x", "web");
+  ASSERT_TRUE(Reconcile("shop").ok());
+  EXPECT_EQ(ConditionReason("shop", "Stalled"), "NotStalled/False");
+  // Serving its host now, it no longer lists the cluster's Ingresses.
+  const int lists = cluster_.Count("list", Resource::Ingresses());
+  ASSERT_TRUE(Reconcile("shop").ok());
+  EXPECT_EQ(cluster_.Count("list", Resource::Ingresses()), lists);
 }
 
 Json S3Naming(const std::string& ns, const std::string& name) {

@@ -47,7 +47,9 @@ Status ProjectReconciler::ApplyDesired(Pass& pass) {
     StatusOr<Json> patched = client_.MergePatch(kube::Resource::Namespaces(), "", pass.ns, patch);
     if (!patched.ok()) return patched.status().Annotate("adopt namespace " + pass.ns);
     Event(pass.object, false, "Adopted",
-          "adopted retained namespace " + pass.ns + " with its Secrets and volumes; keys kept");
+          "adopted retained namespace " + pass.ns +
+              " with its Secrets and volumes, as its kubabase.io/adopt-uid annotation allows; "
+              "keys kept");
   }
   // The copies' current values, by GET like every Secret (the cache holds none).
   for (const std::string& copy : pass.rendered->secret_copies) {

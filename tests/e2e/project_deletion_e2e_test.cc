@@ -1,6 +1,6 @@
 // End to end, a Project's end: deletionPolicy Delete removes the namespace before the Project
-// goes; Retain keeps the namespace, Secrets and volumes, and a new Project of the same name adopts
-// them with the same keys (see project_fixture.h for the setup).
+// goes; Retain keeps the namespace, Secrets and volumes, and a new Project of the same name gets
+// them, with the same keys, once an admin annotates the namespace (see project_fixture.h).
 #include <map>
 #include <string>
 #include <thread>
@@ -80,10 +80,21 @@ TEST_F(ProjectE2eTest, DeletionPolicyRetainKeepsDataAndKeysAndANewProjectAdoptsT
   }
   EXPECT_EQ(KeySecrets(name), keys_before) << "retained Secrets changed";
 
-  // A new Project of the same name adopts the namespace: same keys, same volumes.
+  // A new Project of the same name does not get them on its own (it may be anyone's): it is
+  // Stalled RetainedDataExists, saying how an admin gives them to it.
   StatusOr<Json> again = CreateProject(name);
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   const std::string new_uid = StringAt(*again, "/metadata/uid");
+  ASSERT_TRUE(WaitForNotReady(name, "RetainedDataExists",
+                              {"kubectl annotate namespace " + ns + " kubabase.io/adopt-uid=" +
+                               new_uid}));
+  EXPECT_EQ(KeySecrets(name), keys_before) << "retained Secrets changed";
+  EXPECT_TRUE(Get(Resource::Deployments(), ns, "rest").status().IsNotFound());
+  // The admin adopts: same keys, same volumes.
+  ASSERT_TRUE(client_
+                  ->MergePatch(Resource::Namespaces(), "", ns,
+                               {{"metadata", {{"annotations", {{"kubabase.io/adopt-uid", new_uid}}}}}})
+                  .ok());
   ASSERT_TRUE(WaitForReady(name));
   EXPECT_EQ(KeySecrets(name), keys_before) << "keys were regenerated on adoption";
   for (const auto& [claim, claim_uid] : claim_uids) {

@@ -28,7 +28,7 @@ TEST_F(ProjectE2eTest, ASecondProjectClaimingAHostIsStalledAndTheFirstIsUntouche
   const std::string second = "e2e-hostb-" + suffix;
   projects_.push_back(first);
   projects_.push_back(second);
-  const std::string host = "shared-" + suffix + ".example.test";
+  const std::string host = "shared-" + suffix + ".kubabase.localhost";
   ASSERT_TRUE(CreateProject(first, {{"host", host}}).ok());
   ASSERT_TRUE(WaitForReady(first));
   StatusOr<Json> ingress_before = Get(Resource::Ingresses(), ProjectNamespace(first), "api");

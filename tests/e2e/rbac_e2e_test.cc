@@ -200,7 +200,7 @@ TEST_F(RbacE2eTest, TheRolesGrantExactlyThePermissionsTheOperatorsRequestsUse) {
   // deleted's host, so it is stalled and warned about.
   const std::string kept = NewProjectName("rbackeep");
   const std::string rival = NewProjectName("rbacrival");
-  const std::string host = deleted + ".rbac.example.test";
+  const std::string host = deleted + ".rbac.kubabase.localhost";
   const Json full_spec = {
       {"deletionPolicy", "Delete"},
       {"host", host},

@@ -9,6 +9,9 @@ Json NamespaceObject(const Context& ctx) {
   // "restricted" everywhere: every pod we render runs as a numeric non-root uid with a
   // RuntimeDefault seccomp profile and no capabilities, so admission rejects only what we did not
   // render (anything someone else puts into the namespace).
+  // Which Project the namespace (and the data it keeps under Retain) belongs to: a later Project
+  // of the same name has another uid and adopts it only when an admin says so (conflicts.h).
+  object["metadata"]["annotations"][std::string(names::kProjectUidAnnotation)] = ctx.project.uid;
   Json& labels = object["metadata"]["labels"];
   for (const char* mode : {"enforce", "audit", "warn"}) {
     labels[std::string("pod-security.kubernetes.io/") + mode] = "restricted";
