@@ -95,7 +95,7 @@ int Run(const project::Options& options, sigset_t signals) {
   controller_options.workers = options.workers;
   controller_options.resync_period = options.resync_period;
   controller_options.metrics = &metrics;
-  std::vector<kube::WatchSpec> watches = project::WatchSpecs();
+  std::vector<kube::WatchSpec> watches = project::WatchSpecs(options.defaults);
   watches.push_back(project::ReloadSecretsWatch(secret_refs));
   kube::Controller controller(**client, controller_options, std::move(watches),
                               [&](const kube::ObjectKey& key) { return reconciler.Reconcile(key); });

@@ -47,6 +47,34 @@ Transform ChainTransforms(Transform first, Transform second) {
   };
 }
 
+Transform KeepDataOnlyOf(std::set<std::string> keep) {
+  return [keep = std::move(keep)](Json& object) {
+    if (!object.is_object()) return;
+    if (keep.count(StringAt(object, {"metadata", "name"})) > 0) return;
+    object.erase("data");
+    object.erase("binaryData");
+  };
+}
+
+Transform KeepIdentityOnly() {
+  return [](Json& object) {
+    if (!object.is_object()) return;
+    Json kept = Json::object();
+    for (const char* field : {"apiVersion", "kind"}) {
+      if (auto it = object.find(field); it != object.end()) kept[field] = std::move(*it);
+    }
+    auto metadata = object.find("metadata");
+    if (metadata != object.end() && metadata->is_object()) {
+      Json& out = kept["metadata"] = Json::object();
+      for (const char* field :
+           {"name", "namespace", "uid", "resourceVersion", "generation", "deletionTimestamp"}) {
+        if (auto it = metadata->find(field); it != metadata->end()) out[field] = std::move(*it);
+      }
+    }
+    object = std::move(kept);
+  };
+}
+
 std::string KeyOf(const Json& object) {
   std::string ns = StringAt(object, {"metadata", "namespace"});
   std::string name = StringAt(object, {"metadata", "name"});
@@ -57,7 +85,8 @@ std::string ResourceVersionOf(const Json& object) {
   return StringAt(object, {"metadata", "resourceVersion"});
 }
 
-Store::Store(Transform transform) : transform_(std::move(transform)) {}
+Store::Store(Transform transform, Filter filter)
+    : transform_(std::move(transform)), filter_(std::move(filter)) {}
 
 ObjectPtr Store::Get(std::string_view ns, std::string_view name) const {
   if (ns.empty()) return GetByKey(name);
@@ -149,6 +178,7 @@ void Store::UnindexLocked(const std::string& key, const Json& object) {
 }
 
 std::pair<ObjectPtr, ObjectPtr> Store::Upsert(Json object) {
+  if (!Admits(object)) return {Delete(KeyOf(object)), nullptr};
   if (transform_) transform_(object);
   std::string key = KeyOf(object);
   auto stored = std::make_shared<const Json>(std::move(object));
@@ -180,6 +210,7 @@ Store::ReplaceResult Store::Replace(std::vector<Json> objects) {
   // Transform outside the lock: it is the expensive part, and readers need not wait for it.
   std::map<std::string, ObjectPtr, std::less<>> fresh;
   for (Json& object : objects) {
+    if (!Admits(object)) continue;
     if (transform_) transform_(object);
     std::string key = KeyOf(object);
     fresh[std::move(key)] = std::make_shared<const Json>(std::move(object));

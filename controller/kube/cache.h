@@ -13,6 +13,12 @@
 // annotation (together often more than half of an object). Add KeepSecretValues() for Secrets
 // so unused values are never held in memory. tests/bench/cache_bench measures bytes per object.
 //
+// A Filter decides which objects a Store holds at all: a label selector is a request, not a
+// guarantee (anyone may put app.kubernetes.io/managed-by=kubabase on their own objects), so a
+// controller states what can really be its own (e.g. "in a namespace it manages") and the Store
+// refuses the rest: Upsert drops them (and forgets an object that stopped qualifying), Replace
+// skips them. Their memory is freed as soon as the watch event or list page is processed.
+//
 // Thread-safety: every method may be called from any thread; readers never see a half-applied
 // Replace.
 #pragma once
@@ -45,6 +51,17 @@ Transform DefaultTransform();
 Transform KeepSecretValues(std::set<std::string> keep);
 // Runs `first`, then `second`. Either may be empty (skipped).
 Transform ChainTransforms(Transform first, Transform second);
+// Drops data and binaryData (ConfigMaps) of every object whose metadata.name is not in `keep`:
+// what a controller compares with what it applies is kept whole, anything else only as metadata.
+Transform KeepDataOnlyOf(std::set<std::string> keep);
+// Keeps only apiVersion, kind and metadata.{name, namespace, uid, resourceVersion, generation,
+// deletionTimestamp}: a few hundred bytes whatever the object, for a watch that only needs to
+// know that something changed.
+Transform KeepIdentityOnly();
+
+// True: the Store may hold the object (after its Transform). Runs on the object as received.
+// Empty: every object.
+using Filter = std::function<bool(const Json&)>;
 
 // "ns/name" for a namespaced object, "name" for a cluster-scoped one: the cache and queue key.
 std::string KeyOf(const Json& object);
@@ -61,7 +78,7 @@ class Store {
     int unchanged = 0;                                      // same resourceVersion: not reported
   };
 
-  explicit Store(Transform transform = DefaultTransform());
+  explicit Store(Transform transform = DefaultTransform(), Filter filter = {});
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
@@ -85,13 +102,17 @@ class Store {
 
   // --- Writing (the Watcher) ---
 
+  // True when the filter lets the Store hold `object`.
+  bool Admits(const Json& object) const { return !filter_ || filter_(object); }
+
   // Transforms and stores `object`, replacing the one with the same key. Returns {old, new};
-  // old is null when the key was new.
+  // old is null when the key was new. An object the filter refuses is not stored, and one held
+  // under its key is removed: {old (may be null), null}.
   std::pair<ObjectPtr, ObjectPtr> Upsert(Json object);
   // Removes the object under `key` and returns it, or null if there was none.
   ObjectPtr Delete(std::string_view key);
-  // Makes the store hold exactly `objects` (transformed), as after a (re)list, and marks it
-  // synced. Objects whose resourceVersion did not change keep their old pointer and are only
+  // Makes the store hold exactly `objects` (transformed; those the filter refuses left out), as
+  // after a (re)list, and marks it synced. Objects whose resourceVersion did not change keep their old pointer and are only
   // counted, so a relist after an apiserver restart reports no spurious updates.
   ReplaceResult Replace(std::vector<Json> objects);
 
@@ -100,6 +121,7 @@ class Store {
   void UnindexLocked(const std::string& key, const Json& object);
 
   const Transform transform_;
+  const Filter filter_;
   mutable std::mutex mu_;
   std::map<std::string, ObjectPtr, std::less<>> objects_;
   // label key -> label value -> object keys

@@ -1,5 +1,7 @@
 #include "controller/kube/cache.h"
 
+#include "controller/kube/json_fields.h"
+
 #include <string>
 #include <thread>
 #include <vector>
@@ -163,6 +165,66 @@ TEST(TransformTest, StoreAppliesItsTransformBeforeStoringOnUpsertAndReplace) {
   EXPECT_FALSE((*store.Get("n", "s"))["metadata"].contains("managedFields"));
   (void)store.Replace({secret});
   EXPECT_EQ((*store.Get("n", "s"))["data"]["k"], "");
+}
+
+TEST(TransformTest, KeepDataOnlyOfKeepsTheNamedConfigMapsDataAndDropsEveryOthers) {
+  Json kept = Object("n", "db-bootstrap", "1");
+  kept["data"] = {{"bootstrap.sql", "select 1;"}};
+  Json other = Object("n", "someone-elses", "1");
+  other["data"] = {{"big", std::string(4096, 'x')}};
+  other["binaryData"] = {{"blob", "eHl6"}};
+  const Transform transform = KeepDataOnlyOf({"db-bootstrap"});
+  transform(kept);
+  transform(other);
+  EXPECT_EQ(kept["data"], Json({{"bootstrap.sql", "select 1;"}}));
+  EXPECT_FALSE(other.contains("data"));
+  EXPECT_FALSE(other.contains("binaryData"));
+  EXPECT_EQ(other["metadata"]["name"], "someone-elses") << "metadata stays";
+}
+
+TEST(TransformTest, KeepIdentityOnlyLeavesAFewHundredBytesWhateverTheObject) {
+  Json secret = Object("n", "s", "7", {{"kubabase.io/reload", "true"}});
+  secret["metadata"]["uid"] = "u-1";
+  secret["metadata"]["annotations"] = {{"a", std::string(100000, 'a')}};
+  secret["data"] = {{std::string(200, 'k'), std::string(100000, 'v')}};
+  KeepIdentityOnly()(secret);
+  EXPECT_EQ(secret, Json({{"apiVersion", "v1"},
+                          {"kind", "ConfigMap"},
+                          {"metadata",
+                           {{"name", "s"}, {"namespace", "n"}, {"resourceVersion", "7"},
+                            {"uid", "u-1"}}}}));
+  EXPECT_LT(secret.dump().size(), 200u);
+}
+
+TEST(StoreTest, AFilterKeepsRefusedObjectsOutOfUpsertAndReplaceAndForgetsOnesThatStopQualifying) {
+  // Admits objects labelled mine=yes only.
+  Store store(DefaultTransform(), [](const Json& object) {
+    return StringAt(object, {"metadata", "labels", "mine"}) == "yes";
+  });
+  EXPECT_TRUE(store.Admits(Object("n", "a", "1", {{"mine", "yes"}})));
+  EXPECT_FALSE(store.Admits(Object("n", "a", "1")));
+
+  auto [old_object, stored] = store.Upsert(Object("n", "theirs", "1", {{"mine", "no"}}));
+  EXPECT_EQ(old_object, nullptr);
+  EXPECT_EQ(stored, nullptr) << "refused: nothing stored";
+  EXPECT_EQ(store.Size(), 0u);
+  EXPECT_THAT(store.ListByLabel("mine", "no"), IsEmpty()) << "nor indexed";
+
+  ASSERT_NE(store.Upsert(Object("n", "a", "1", {{"mine", "yes"}})).second, nullptr);
+  // Relabelled so that it no longer qualifies: removed, the old object returned.
+  auto [was, now] = store.Upsert(Object("n", "a", "2", {{"mine", "no"}}));
+  ASSERT_NE(was, nullptr);
+  EXPECT_EQ(ResourceVersionOf(*was), "1");
+  EXPECT_EQ(now, nullptr);
+  EXPECT_EQ(store.Get("n", "a"), nullptr);
+  EXPECT_THAT(store.ListByLabel("mine", "yes"), IsEmpty());
+
+  Store::ReplaceResult replaced = store.Replace({Object("n", "b", "3", {{"mine", "yes"}}),
+                                                 Object("n", "c", "3", {{"mine", "no"}}),
+                                                 Object("n", "d", "3")});
+  EXPECT_THAT(store.Keys(), ::testing::ElementsAre("n/b"));
+  EXPECT_EQ(replaced.added.size(), 1u);
+  EXPECT_TRUE(store.HasSynced());
 }
 
 TEST(StoreTest, ConcurrentReadersAndAWriterSeeConsistentObjects) {

@@ -104,12 +104,13 @@ Controller::Controller(ApiClient& client, ControllerOptions options,
   for (WatchSpec& spec : watches) {
     auto watched = std::make_unique<Watched>();
     if (!spec.mapper) spec.mapper = MapToSelf();
-    watched->store = std::make_unique<Store>(spec.transform);
+    watched->store = std::make_unique<Store>(spec.transform, spec.filter);
     WatcherOptions watch;
     watch.resource = spec.resource;
     watch.namespace_name = spec.namespace_name;
     watch.label_selector = spec.label_selector;
     watch.field_selector = spec.field_selector;
+    watch.page_size = spec.page_size;
     watch.initial_backoff = options_.watch_initial_backoff;
     watch.max_backoff = options_.watch_max_backoff;
     watch.metrics = options_.metrics;

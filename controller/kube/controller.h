@@ -72,6 +72,11 @@ struct WatchSpec {
   std::string label_selector{};  // narrow the cache to what the controller manages
   std::string field_selector{};
   Transform transform = DefaultTransform();
+  // What the store may hold (cache.h Filter); empty: everything the selectors return.
+  Filter filter{};
+  // Objects per list page. A page is held whole (response and parsed) before its objects are
+  // filtered, so this bounds a list's memory: up to page_size objects of up to ~1.5 MiB each.
+  int64_t page_size = 500;
   Mapper mapper{};      // empty: MapToSelf()
   // The resource this controller reconciles: its objects are queued again on every resync.
   // When no spec is marked, the first one is primary.

@@ -48,6 +48,10 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
   cache_objects_ = &BuildGauge().Name("kubabase_cache_objects")
                         .Help("Objects held in the informer cache by resource.")
                         .Register(r);
+  cache_ignored_ = &BuildCounter().Name("kubabase_cache_ignored_total")
+                        .Help("Objects a watch delivered that the cache would not hold (not the "
+                              "controller's, e.g. outside the namespaces it manages), by resource.")
+                        .Register(r);
   leader_ = &BuildGauge().Name("kubabase_leader_is_leader")
                  .Help("1 while this process holds the leader Lease.")
                  .Register(r);

@@ -18,6 +18,7 @@
 //   watch_relists_total{resource}                     counter
 //   watch_events_total{resource,type}                 counter
 //   cache_objects{resource}                           gauge
+//   cache_ignored_total{resource}                     counter  (refused by the Store's Filter)
 //   leader_is_leader                                  gauge
 //   events_posted_total{result}                       counter
 // Components add their own families through registry().
@@ -61,6 +62,7 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& watch_relists() { return *watch_relists_; }
   prometheus::Family<prometheus::Counter>& watch_events() { return *watch_events_; }
   prometheus::Family<prometheus::Gauge>& cache_objects() { return *cache_objects_; }
+  prometheus::Family<prometheus::Counter>& cache_ignored() { return *cache_ignored_; }
   prometheus::Family<prometheus::Gauge>& leader() { return *leader_; }
   prometheus::Family<prometheus::Counter>& events_posted() { return *events_posted_; }
 
@@ -82,6 +84,7 @@ class Metrics {
   prometheus::Family<prometheus::Counter>* watch_relists_;
   prometheus::Family<prometheus::Counter>* watch_events_;
   prometheus::Family<prometheus::Gauge>* cache_objects_;
+  prometheus::Family<prometheus::Counter>* cache_ignored_;
   prometheus::Family<prometheus::Gauge>* leader_;
   prometheus::Family<prometheus::Counter>* events_posted_;
 };

@@ -1,5 +1,9 @@
 #include "controller/kube/watcher.h"
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
 #include <algorithm>
 #include <utility>
 #include <vector>
@@ -64,6 +68,7 @@ Watcher::Watcher(ApiClient& client, Store& store, WatcherOptions options,
     restarts_metric_ = &options_.metrics->watch_restarts().Add(labels);
     relists_metric_ = &options_.metrics->watch_relists().Add(labels);
     objects_metric_ = &options_.metrics->cache_objects().Add(labels);
+    ignored_metric_ = &options_.metrics->cache_ignored().Add(labels);
   }
 }
 
@@ -143,12 +148,28 @@ Clock::Duration Watcher::ListStep() {
     if (auto it = metadata.find("continue"); it != metadata.end() && it->is_string()) {
       continue_token = it->get<std::string>();
     }
+    bool dropped = false;
     if (auto it = page->find("items"); it != page->end() && it->is_array()) {
       for (Json& item : *it) {
         FillKind(item);
+        if (!store_.Admits(item)) {
+          CountIgnored();
+          dropped = true;
+          item = Json();  // freed now, not when the whole list is done
+          continue;
+        }
         items.push_back(std::move(item));
       }
     }
+#ifdef __GLIBC__
+    // The page was received on the HTTP client's threads, in their malloc arenas; what was
+    // dropped is free but stays mapped in each arena unless returned, so that pages of refused
+    // objects would add up in the RSS.
+    if (dropped) {
+      page = Json();
+      malloc_trim(0);
+    }
+#endif
   } while (!continue_token.empty());
 
   const size_t count = items.size();
@@ -265,7 +286,11 @@ Clock::Duration Watcher::ReadEventStep(WatchStream& stream) {
       FillKind(event.object);
       auto [old_object, object] = store_.Upsert(std::move(event.object));
       UpdateCacheGauge();
-      if (old_object == nullptr) {
+      if (object == nullptr) {  // refused by the filter
+        CountIgnored();
+        // It qualified before (e.g. it was relabelled): for the handler it is gone.
+        if (old_object != nullptr) Emit(ObjectEvent::Type::kDeleted, old_object, old_object);
+      } else if (old_object == nullptr) {
         Emit(ObjectEvent::Type::kAdded, nullptr, std::move(object));
       } else if (ResourceVersionOf(*old_object) != ResourceVersionOf(*object)) {
         Emit(ObjectEvent::Type::kUpdated, std::move(old_object), std::move(object));
@@ -276,6 +301,10 @@ Clock::Duration Watcher::ReadEventStep(WatchStream& stream) {
       FillKind(event.object);
       ObjectPtr old_object = store_.Delete(KeyOf(event.object));
       UpdateCacheGauge();
+      if (old_object == nullptr && !store_.Admits(event.object)) {
+        CountIgnored();
+        break;  // never ours: nothing to report
+      }
       Json last = std::move(event.object);
       if (const Transform& transform = store_.transform()) transform(last);
       Emit(ObjectEvent::Type::kDeleted, std::move(old_object),
@@ -339,6 +368,10 @@ void Watcher::Emit(ObjectEvent::Type type, ObjectPtr old_object, ObjectPtr objec
 
 void Watcher::UpdateCacheGauge() {
   if (objects_metric_ != nullptr) objects_metric_->Set(static_cast<double>(store_.Size()));
+}
+
+void Watcher::CountIgnored() {
+  if (ignored_metric_ != nullptr) ignored_metric_->Increment();
 }
 
 Watcher::Phase Watcher::phase() const {

@@ -31,8 +31,12 @@
 // Every step is also callable directly (Step()), so unit tests drive the machine without a
 // thread and read the backoff it asks for instead of sleeping.
 //
+// Objects the Store's Filter refuses (cache.h) are dropped as they arrive, page by page of a
+// list and event by event: they never reach the Store or the handler, and a list holds only
+// the admitted ones until it is complete. An object that stops qualifying is reported deleted.
+//
 // Metrics (when given): watch_restarts_total, watch_relists_total, watch_events_total,
-// cache_objects, all labelled with the resource's GroupResource().
+// cache_objects, cache_ignored_total, all labelled with the resource's GroupResource().
 //
 // Thread-safety: Start/Stop from one owning thread. The handler and on_synced run on the
 // watcher's thread, after the Store was updated; they must not block for long (enqueue work).
@@ -125,6 +129,7 @@ class Watcher {
   void Emit(ObjectEvent::Type type, ObjectPtr old_object, ObjectPtr object);
   void FillKind(Json& object) const;
   void UpdateCacheGauge();
+  void CountIgnored();
 
   ApiClient& client_;
   Store& store_;
@@ -134,6 +139,7 @@ class Watcher {
   prometheus::Counter* restarts_metric_ = nullptr;
   prometheus::Counter* relists_metric_ = nullptr;
   prometheus::Gauge* objects_metric_ = nullptr;
+  prometheus::Counter* ignored_metric_ = nullptr;
 
   mutable std::mutex mu_;
   std::condition_variable stop_cv_;

@@ -349,5 +349,60 @@ TEST_F(WatcherTest, TransformAppliesToWatchedAndDeletedObjects) {
   EXPECT_EQ((*deleted[0])["kind"], "Secret");
 }
 
+TEST_F(WatcherTest, ObjectsTheFilterRefusesAreDroppedFromListsAndEventsAndCounted) {
+  // As the project controller's watches: only what sits in namespace "ours" is held.
+  Store ours(DefaultTransform(), [](const Json& object) {
+    return object["metadata"].value("namespace", "") == "ours";
+  });
+  Watcher watcher(api_, ours, {.resource = configmaps_, .seed = 1, .metrics = &metrics_},
+                  [this](const ObjectEvent& event) { events_.push_back(Describe(event)); });
+  Json big = FakeObject("kube-system", "big-1", "1");
+  big["data"] = {{"blob", std::string(100000, 'x')}};
+  Json big2 = big;
+  big2["metadata"]["name"] = "big-2";
+  // Two pages: the refused objects of the first are not held while the second is fetched.
+  api_.AddList(configmaps_, ListPage({big, FakeObject("ours", "a", "1")}, "10", "next"));
+  api_.AddList(configmaps_, ListPage({big2, FakeObject("ours", "b", "1")}, "10"));
+  auto stream = api_.AddWatch(configmaps_);
+  EXPECT_EQ(watcher.Step(), Clock::Duration::zero());  // list (both pages)
+  EXPECT_THAT(ours.Keys(), ElementsAre("ours/a", "ours/b"));
+  EXPECT_THAT(events_, ElementsAre("ADDED ours/a 1", "ADDED ours/b 1"));
+  events_.clear();
+
+  EXPECT_EQ(watcher.Step(), Clock::Duration::zero());  // open watch
+  Json big3 = big;
+  big3["metadata"]["name"] = "big-3";
+  big3["metadata"]["resourceVersion"] = "11";
+  stream->Added(big3);
+  big3["metadata"]["resourceVersion"] = "12";
+  stream->Modified(big3);
+  stream->Deleted(big3);
+  stream->Added(FakeObject("ours", "c", "13"));
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(watcher.Step(), Clock::Duration::zero());
+
+  EXPECT_THAT(events_, ElementsAre("ADDED ours/c 13")) << "the handler never hears of them";
+  EXPECT_THAT(ours.Keys(), ElementsAre("ours/a", "ours/b", "ours/c"));
+  EXPECT_EQ(watcher.resource_version(), "13") << "their events still advance the watch";
+  EXPECT_EQ(Metric(metrics_.cache_ignored(), {{"resource", "configmaps"}}), 5);
+  EXPECT_EQ(metrics_.cache_objects().Add({{"resource", "configmaps"}}).Value(), 3);
+}
+
+TEST_F(WatcherTest, AnObjectThatStopsQualifyingIsReportedDeleted) {
+  Store ours(DefaultTransform(), [](const Json& object) {
+    return object["metadata"].contains("labels") &&
+           object["metadata"]["labels"].value("mine", "") == "yes";
+  });
+  Watcher watcher(api_, ours, {.resource = configmaps_, .seed = 1},
+                  [this](const ObjectEvent& event) { events_.push_back(Describe(event)); });
+  api_.AddList(configmaps_, ListPage({FakeObject("ns", "a", "1", {{"mine", "yes"}})}, "10"));
+  auto stream = api_.AddWatch(configmaps_);
+  watcher.Step();
+  watcher.Step();
+  stream->Modified(FakeObject("ns", "a", "2", {{"mine", "no"}}));
+  watcher.Step();
+  EXPECT_THAT(events_, ElementsAre("ADDED ns/a 1", "DELETED ns/a cached"));
+  EXPECT_EQ(ours.Size(), 0u);
+}
+
 }  // namespace
 }  // namespace kubabase::kube

@@ -75,7 +75,29 @@ StatusOr<kube::ApplyKind> ApplyKindOf(const kube::Json& object) {
   return kind;
 }
 
-std::vector<kube::WatchSpec> WatchSpecs() {
+namespace {
+constexpr int64_t kOwnedListPageSize = 50;
+}  // namespace
+
+kube::Filter InItsProjectNamespace(std::string namespace_prefix) {
+  return [prefix = std::move(namespace_prefix)](const kube::Json& object) {
+    const kube::Json* project = kube::At(object, {"metadata", "labels", names::kProjectLabel});
+    if (project == nullptr || !project->is_string()) return false;
+    const std::string& p = project->get_ref<const std::string&>();
+    if (p.empty()) return false;
+    // A namespaced child lives in <prefix><project>; the Namespace is <prefix><project>.
+    const kube::Json* ns = kube::At(object, {"metadata", "namespace"});
+    if (ns == nullptr || !ns->is_string() || ns->get_ref<const std::string&>().empty()) {
+      ns = kube::At(object, {"metadata", "name"});
+    }
+    if (ns == nullptr || !ns->is_string()) return false;
+    const std::string& name = ns->get_ref<const std::string&>();
+    return name.size() == prefix.size() + p.size() && name.compare(0, prefix.size(), prefix) == 0 &&
+           name.compare(prefix.size(), p.size(), p) == 0;
+  };
+}
+
+std::vector<kube::WatchSpec> WatchSpecs(const Defaults& defaults) {
   std::vector<kube::WatchSpec> specs;
   kube::WatchSpec projects;
   projects.resource = ProjectsResource();
@@ -89,8 +111,20 @@ std::vector<kube::WatchSpec> WatchSpecs() {
     spec.resource = *resource;
     spec.label_selector = selector;
     spec.mapper = kube::MapByLabel(std::string(names::kProjectLabel));
+    // The label is anyone's to set: only what sits in its Project's namespace is cached.
+    spec.filter = InItsProjectNamespace(defaults.namespace_prefix);
+    // Pages of 50: anyone's labelled objects are still listed before they are dropped, and at
+    // up to ~1 MiB each a page of 500 alone would exceed the operator's memory limit (250 of
+    // 900 KiB in pages of 50 peaked at 145-170 MiB; tests/e2e/isolation_operator_e2e_test.cc).
+    spec.page_size = kOwnedListPageSize;
     if (resource == &kube::Resource::Secrets()) {
       spec.transform = kube::ChainTransforms(kube::DefaultTransform(), kube::KeepSecretValues({}));
+    }
+    if (resource == &kube::Resource::ConfigMaps()) {
+      // Matches() compares what is applied: the data of the ConfigMaps render makes. Any other
+      // ConfigMap with our labels (a stale one prune will delete) is held as metadata.
+      spec.transform = kube::ChainTransforms(
+          kube::DefaultTransform(), kube::KeepDataOnlyOf({std::string(names::kBootstrap)}));
     }
     specs.push_back(std::move(spec));
   }

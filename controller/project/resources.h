@@ -16,6 +16,7 @@
 #include "controller/kube/apply.h"
 #include "controller/kube/controller.h"
 #include "controller/kube/resource.h"
+#include "controller/project/defaults.h"
 
 namespace kubabase::project {
 
@@ -61,10 +62,19 @@ StatusOr<const kube::Resource*> ResourceForObject(const kube::Json& object);
 // The two key Secrets (db-credentials, api-keys) are create_only: created by POST when absent.
 StatusOr<kube::ApplyKind> ApplyKindOf(const kube::Json& object);
 
+// True for an object that can be a child of a Project: labelled kubabase.io/project=<p> and in
+// namespace <namespace_prefix><p> (the Namespace: named so). Anything else carrying our labels
+// (anyone may set them, in any namespace) is someone else's.
+kube::Filter InItsProjectNamespace(std::string namespace_prefix);
+
 // What the operator watches: every Project (primary), and each of OwnedResources() narrowed to
 // app.kubernetes.io/managed-by=kubabase and mapped back to its Project by kubabase.io/project.
-// Secrets are cached without any value (the reconciler GETs the few it needs). The operator adds
-// one more watch, of user Secrets labelled kubabase.io/reload (secret_refs.h ReloadSecretsWatch).
-std::vector<kube::WatchSpec> WatchSpecs();
+// The caches hold only objects InItsProjectNamespace(defaults.namespace_prefix): labelled
+// objects elsewhere are dropped as they arrive, so nobody else's objects inflate the operator's
+// memory (docs/security.md section 5). Secrets are cached without any value (the reconciler GETs
+// the few it needs), ConfigMaps with data only for the ones render makes (db-bootstrap). The
+// operator adds one more watch, of user Secrets labelled kubabase.io/reload (secret_refs.h
+// ReloadSecretsWatch).
+std::vector<kube::WatchSpec> WatchSpecs(const Defaults& defaults);
 
 }  // namespace kubabase::project

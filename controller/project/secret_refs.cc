@@ -51,7 +51,9 @@ kube::WatchSpec ReloadSecretsWatch(const SecretRefIndex& refs) {
   kube::WatchSpec spec;
   spec.resource = kube::Resource::Secrets();
   spec.label_selector = std::string(names::kReloadLabel) + "=true";
-  spec.transform = kube::ChainTransforms(kube::DefaultTransform(), kube::KeepSecretValues({}));
+  // Only to learn that a Secret changed (the reconciler GETs it): a few hundred bytes each,
+  // however large the Secrets someone labels.
+  spec.transform = kube::KeepIdentityOnly();
   spec.mapper = [&refs](const kube::Json& object) {
     std::vector<kube::ObjectKey> keys;
     auto metadata = object.find("metadata");  // no copy: this runs for every event

@@ -69,7 +69,9 @@ TEST(ReloadSecretsWatchTest, WatchesOnlyLabelledSecretsWithoutValuesAndMapsToThe
   secret["data"] = {{"password", "c2VjcmV0"}};
   Json cached = secret;
   spec.transform(cached);
-  EXPECT_EQ(cached["data"]["password"], "") << "the cache must hold no value";
+  EXPECT_FALSE(cached.contains("data")) << "the cache must hold no value, nor even the keys";
+  EXPECT_EQ(cached["metadata"]["name"], "smtp");
+  EXPECT_EQ(cached["metadata"]["namespace"], "shared") << "what the mapper reads";
 
   std::vector<kube::ObjectKey> keys = spec.mapper(SecretObject("shared", "smtp"));
   ASSERT_EQ(keys.size(), 1u);

@@ -138,6 +138,20 @@ const kube::Resource& ClusterRoles() {
   return kClusterRoles;
 }
 
+const kube::Resource& ValidatingAdmissionPolicies() {
+  static const kube::Resource kPolicies{"admissionregistration.k8s.io", "v1",
+                                        "validatingadmissionpolicies",
+                                        "ValidatingAdmissionPolicy", false};
+  return kPolicies;
+}
+
+const kube::Resource& ValidatingAdmissionPolicyBindings() {
+  static const kube::Resource kBindings{"admissionregistration.k8s.io", "v1",
+                                        "validatingadmissionpolicybindings",
+                                        "ValidatingAdmissionPolicyBinding", false};
+  return kBindings;
+}
+
 Status InstallOperatorIdentity(kube::ApiClient& admin) {
   static const kube::Resource kClusterRoleBindings{"rbac.authorization.k8s.io", "v1",
                                                    "clusterrolebindings", "ClusterRoleBinding",
@@ -146,6 +160,8 @@ Status InstallOperatorIdentity(kube::ApiClient& admin) {
   static const kube::Resource kRoleBindings{"rbac.authorization.k8s.io", "v1", "rolebindings",
                                             "RoleBinding", true};
   const std::vector<std::pair<std::string, const kube::Resource*>> files = {
+      {"operator-reach-policy.yaml", &ValidatingAdmissionPolicies()},
+      {"operator-reach-binding.yaml", &ValidatingAdmissionPolicyBindings()},
       {"namespace.yaml", &kube::Resource::Namespaces()},
       {"serviceaccount.yaml", &kube::Resource::ServiceAccounts()},
       {"clusterrole.yaml", &ClusterRoles()},

@@ -58,12 +58,18 @@ Status EnsureProjectCrd(kube::ApiClient& client, std::chrono::seconds timeout);
 inline constexpr char kOperatorNamespace[] = "kubabase-system";
 inline constexpr char kOperatorServiceAccount[] = "kubabase";
 
-// Makes the cluster hold that identity: server-side applies manifests/{namespace,serviceaccount,
-// clusterrole,clusterrolebinding,role,rolebinding}.yaml (field manager kubabase-e2e, forced, so a
-// role edited by a test is brought back).
+// Makes the cluster hold that identity: server-side applies manifests/{operator-reach-policy,
+// operator-reach-binding,namespace,serviceaccount,clusterrole,clusterrolebinding,role,
+// rolebinding}.yaml (field manager kubabase-e2e, forced, so a role edited by a test is brought
+// back). The ValidatingAdmissionPolicy confines the ServiceAccount's writes to the namespaces it
+// manages (docs/security.md section 5), as on a fresh install; the apiserver enforces it a
+// moment after it is applied.
 Status InstallOperatorIdentity(kube::ApiClient& admin);
 // clusterroles.rbac.authorization.k8s.io, for tests that edit the operator's ClusterRole.
 const kube::Resource& ClusterRoles();
+// admissionregistration.k8s.io/v1 validatingadmissionpolicies and their bindings.
+const kube::Resource& ValidatingAdmissionPolicies();
+const kube::Resource& ValidatingAdmissionPolicyBindings();
 
 // InstallOperatorIdentity, then a kubeconfig that authenticates as that ServiceAccount: asks the
 // apiserver for a token of the ServiceAccount (TokenRequest, valid 2 h), and writes

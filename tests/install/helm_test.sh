@@ -6,7 +6,9 @@
 #   3. `helm template` piped to `kubectl apply --dry-run=server` is accepted, for both value sets
 #      (the CRD included; a stand-in ServiceMonitor CRD for values-all);
 #   4. the ServiceMonitor selects the metrics Service and scrapes its port;
-#   5. the chart's ClusterRole and Role grant exactly what manifests/ grants (one RBAC story);
+#   5. the chart's ClusterRole and Role grant exactly what manifests/ grants (one RBAC story), and
+#      its ValidatingAdmissionPolicy is manifests/' one for the release's ServiceAccount, namespace
+#      prefix and events namespace;
 #   6. a real `helm install --wait` rolls the operator out (pods simulated by kwok) and
 #      `helm uninstall` removes it again, leaving the CRD in place as Helm documents.
 source "$(dirname "$0")/lib.sh"
@@ -41,6 +43,8 @@ rejects "an unknown operator value (typo)" "operator.*additional propert(y|ies) 
 rejects "image.digest that is not sha256" "image[./]digest.*pattern" --set image.digest=latest
 rejects "2 replicas without leader election" "replicaCount > 1 needs leaderElection\.enabled" \
   --set replicaCount=2 --set leaderElection.enabled=false
+rejects "an events namespace that is not a DNS label" "operator[./]eventsNamespace.*pattern" \
+  --set "operator.eventsNamespace=a'b"
 rejects "a ServiceMonitor without the metrics Service" "serviceMonitor\.enabled needs metrics\.service\.enabled" \
   --set serviceMonitor.enabled=true --set metrics.service.enabled=false
 pass "values.schema.json and the templates reject nonsense, each with its own error"
@@ -59,7 +63,7 @@ grep -q '^servicemonitor.monitoring.coreos.com/' "$work/all.dry" || fail "values
 ! grep -q 'ServiceMonitor' "$work/default.yaml" || fail "the default values render a ServiceMonitor (it must be off by default)"
 pass "helm template | kubectl apply --dry-run=server: default values ($(grep -c . "$work/default.dry") objects) and values-all.yaml ($(grep -c . "$work/all.dry") objects)"
 
-python3 - "$work/all.yaml" "$work/default.yaml" manifests <<'PY' || fail "chart and manifests disagree (see above)"
+python3 - "$work/all.yaml" "$work/default.yaml" manifests "$ns" "$release" <<'PY' || fail "chart and manifests disagree (see above)"
 import sys, yaml, glob
 def docs(path):
     return [d for d in yaml.safe_load_all(open(path)) if d]
@@ -111,7 +115,26 @@ for flag in ["--shared-secrets-namespace=kubabase-shared", "--allowed-secret-nam
 egress = lambda d: [a for a in d["spec"]["template"]["spec"]["containers"][0]["args"] if a.startswith("--egress-")]
 assert egress(md) == egress(cd) and len(egress(md)) == 4, (egress(md), egress(cd))
 assert md["spec"]["replicas"] == cd["spec"]["replicas"] == 2
-print("ok: ServiceMonitor -> Service -> pods; every operator value reaches its flag; RBAC and pod spec match manifests/")
+# The admission policy: manifests/' one, with the release's names; values-all's settings in it.
+def policy(ds):
+    p, = find(ds, "ValidatingAdmissionPolicy")
+    b, = find(ds, "ValidatingAdmissionPolicyBinding")
+    assert b["spec"]["policyName"] == p["metadata"]["name"], "the binding names another policy"
+    assert b["spec"]["validationActions"] == ["Deny"], b["spec"]
+    return p["spec"], {v["name"]: v["expression"] for v in p["spec"]["variables"]}
+ns, release = sys.argv[4], sys.argv[5]
+chart_spec, _ = policy(default)
+manifest_spec, _ = policy(manifest_docs)
+import json
+normalized = json.dumps(chart_spec).replace(f"system:serviceaccount:{ns}:{release}-kubabase",
+                                            "system:serviceaccount:kubabase-system:kubabase")
+normalized = json.loads(normalized.replace(f"'{ns}'", "'kubabase-system'"))
+assert normalized == manifest_spec, "the chart's ValidatingAdmissionPolicy differs from manifests/operator-reach-policy.yaml"
+all_spec, variables = policy(every)
+assert all_spec["matchConditions"][0]["expression"] == f"request.userInfo.username == 'system:serviceaccount:{ns}:kubabase-operator'", all_spec["matchConditions"]
+assert variables["namespacePrefix"] == "'sb-'" and variables["eventsNamespace"] == "'kubabase-events'", variables
+assert variables["operatorNamespace"] == f"'{ns}'" and variables["sharedSecretsNamespace"] == "'kubabase-shared'", variables
+print("ok: ServiceMonitor -> Service -> pods; every operator value reaches its flag; RBAC, admission policy and pod spec match manifests/")
 PY
 
 helm uninstall "$release" -n "$ns" --wait --timeout 60s >/dev/null 2>&1 || true  # a leftover from an aborted run
@@ -122,9 +145,13 @@ grep -q 'Create your first Project' "$work/install" || fail "NOTES.txt was not s
   fail "helm install: deployment $release-kubabase does not have 2 ready replicas"
 kubectl auth can-i watch projects.kubabase.io --as="system:serviceaccount:$ns:$release-kubabase" >/dev/null 2>&1 ||
   fail "helm install: the ServiceAccount cannot watch Projects"
-pass "helm install --wait: the operator rolled out with 2 ready pods and its RBAC"
+kubectl get validatingadmissionpolicybinding "$release-kubabase-operator-reach" >/dev/null ||
+  fail "helm install: no ValidatingAdmissionPolicyBinding $release-kubabase-operator-reach"
+pass "helm install --wait: the operator rolled out with 2 ready pods, its RBAC and its admission policy"
 helm uninstall "$release" -n "$ns" --wait --timeout 120s >/dev/null || fail "helm uninstall"
 ! kubectl get clusterrole "$release-kubabase" >/dev/null 2>&1 || fail "helm uninstall left the ClusterRole"
+! kubectl get validatingadmissionpolicy "$release-kubabase-operator-reach" >/dev/null 2>&1 ||
+  fail "helm uninstall left the ValidatingAdmissionPolicy"
 kubectl get crd projects.kubabase.io >/dev/null || fail "helm uninstall removed the CRD (Helm must leave crds/ in place)"
 kubectl delete namespace "$ns" --wait=false >/dev/null 2>&1 || true
 pass "helm uninstall removes the release and keeps the CRD"

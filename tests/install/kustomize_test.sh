@@ -7,7 +7,11 @@
 #   4. the ServiceAccount can do what the operator needs and not more (kubectl auth can-i,
 #      answered by the apiserver's RBAC authorizer) once the manifests are installed: the allowed
 #      list below is what tests/e2e/rbac_e2e_test.cc derived from the audit log of a real run;
-#      the denied list is what a careless role would grant.
+#      the denied list is what a careless role would grant;
+#   5. the ValidatingAdmissionPolicy confines that ServiceAccount's writes to the namespaces it
+#      manages: a server-side dry-run as it is refused in kube-system and in a namespace without
+#      the managed-by label, and accepted in one with it (tests/e2e/isolation_operator_e2e_test.cc
+#      runs the operator under it).
 source "$(dirname "$0")/lib.sh"
 install_use_cluster
 cd "$INSTALL_ROOT"
@@ -25,6 +29,8 @@ pass "server-side dry-run accepts every object"
 
 kubectl apply -k manifests/ >/dev/null || fail "kubectl apply -k manifests/ failed"
 for obj in crd/projects.kubabase.io namespace/$ns clusterrole/kubabase clusterrolebinding/kubabase \
+           validatingadmissionpolicy/kubabase-operator-reach \
+           validatingadmissionpolicybinding/kubabase-operator-reach \
            "-n $ns serviceaccount/kubabase" "-n $ns role/kubabase-leader-election" \
            "-n $ns rolebinding/kubabase-leader-election" "-n $ns deployment/kubabase" \
            "-n $ns service/kubabase-metrics"; do
@@ -88,3 +94,33 @@ for d in "${denied[@]}"; do
   ! can $d || fail "the operator's ServiceAccount may, but should not: $d"
 done
 pass "RBAC: ${#allowed[@]} needed permissions granted, ${#denied[@]} unneeded ones denied"
+
+# 5. The policy: what RBAC grants everywhere, admission narrows to the managed namespaces.
+managed=project-kustomize-reach
+bare=project-kustomize-bare
+work_err="$(mktemp /tmp/kubabase-kustomize-test.XXXXXX)"
+trap 'kubectl delete namespace "$managed" "$bare" --wait=false >/dev/null 2>&1 || true; rm -rf "$work_err" "$HELM_HOME_TMP"' EXIT
+kubectl apply -f - >/dev/null <<EOF || fail "could not create the test namespaces"
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: $managed
+  labels:
+    app.kubernetes.io/managed-by: kubabase
+---
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: $bare
+EOF
+as_operator() { kubectl "$@" --as="$sa" --dry-run=server -o name; }
+refused() { # namespace: the create must fail with the policy's message
+  ! as_operator create configmap reach-probe -n "$1" >/dev/null 2>"$work_err" &&
+    grep -q "kubabase-operator-reach.*kubabase may write configmaps only in namespaces named project-\*" "$work_err"
+}
+wait_for 30 refused kube-system  # the apiserver loads a new policy a moment after it is written
+refused "$bare" || { cat "$work_err" >&2; fail "the policy let the operator write into $bare (no managed-by label)"; }
+as_operator create configmap reach-probe -n "$managed" >/dev/null 2>"$work_err" ||
+  { cat "$work_err" >&2; fail "the policy refused the operator's write into $managed"; }
+! as_operator create namespace kustomize-evil >/dev/null 2>&1 || fail "the policy let the operator create namespace kustomize-evil"
+pass "ValidatingAdmissionPolicy: the operator may write in $managed, not in kube-system, $bare or a new namespace"

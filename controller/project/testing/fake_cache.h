@@ -44,7 +44,7 @@ namespace kubabase::project::testing {
 // the reload watch's mapper, which a FakeCache never calls.
 inline std::vector<kube::WatchSpec> ProductionWatchSpecs() {
   static const SecretRefIndex kUnusedIndex;
-  std::vector<kube::WatchSpec> specs = WatchSpecs();
+  std::vector<kube::WatchSpec> specs = WatchSpecs(Defaults{});
   specs.push_back(ReloadSecretsWatch(kUnusedIndex));
   return specs;
 }
@@ -60,7 +60,7 @@ class FakeCache {
         ADD_FAILURE() << "FakeCache: field selector " << spec.field_selector << " of "
                       << spec.resource.GroupResource() << " is not supported";
       }
-      auto store = std::make_unique<kube::Store>(spec.transform);
+      auto store = std::make_unique<kube::Store>(spec.transform, spec.filter);
       watched_.push_back({std::move(spec), std::move(store)});
     }
   }
