@@ -1,12 +1,15 @@
 #include "controller/project/options.h"
 
 #include <cctype>
+#include <fstream>
 #include <functional>
 #include <optional>
 #include <regex>
+#include <sstream>
 
 #include "controller/kube/logging.h"
 #include "controller/project/components/component.h"
+#include "controller/project/plans.h"
 
 extern char** environ;
 
@@ -159,6 +162,12 @@ std::vector<Flag> ProjectFlags() {
          o.defaults.allowed_ingress_annotations = CommaList(v);
          return Status::Ok();
        }},
+      String("plans-file", "PATH",
+             "YAML file of the plans a Project may pick with spec.plan (quota, limitRange, "
+             "maxReplicas, maxVolumeSize); \"\" the built-in small, medium and large",
+             "", &Options::plans_file),
+      DefaultsString("default-plan", "NAME", "the plan of a Project without spec.plan", "small",
+                     [](Options& o) -> std::string& { return o.defaults.default_plan; }),
       String("events-namespace", "NS", "where Events about (cluster-scoped) Projects go",
              "default", &Options::events_namespace),
       DefaultsString("image-postgres", "IMAGE", "default database image", kDefaultPostgresImage,
@@ -201,6 +210,28 @@ const Flag* FindFlag(const std::string& name) {
     if (flag.name == name) return &flag;
   }
   return nullptr;
+}
+
+// Reads --plans-file into defaults.plans and checks that --default-plan is one of them.
+Status LoadPlans(Options& options) {
+  if (!options.plans_file.empty()) {
+    const std::string source = "--plans-file " + options.plans_file;
+    std::ifstream in(options.plans_file);
+    if (!in) return InvalidArgumentError(source + ": cannot be read");
+    std::ostringstream text;
+    text << in.rdbuf();
+    KUBABASE_ASSIGN_OR_RETURN(options.defaults.plans, ParsePlans(text.str(), source));
+  }
+  if (options.defaults.plans.count(options.defaults.default_plan) == 0) {
+    std::string names;
+    for (const auto& [name, plan] : options.defaults.plans) {
+      if (!names.empty()) names += ", ";
+      names += name;
+    }
+    return InvalidArgumentError("--default-plan: \"" + options.defaults.default_plan +
+                                "\" is not one of the plans (" + names + ")");
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -262,6 +293,7 @@ StatusOr<Options> ParseOptions(const std::vector<std::string>& args,
     Status set = flag->set(options, *value);
     if (!set.ok()) return InvalidArgumentError("--" + name + ": " + set.message());
   }
+  KUBABASE_RETURN_IF_ERROR(LoadPlans(options));
   return options;
 }
 

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "controller/project/plans.h"
+
 namespace kubabase::project {
 
 bool AnnotationAllowed(std::string_view pattern, std::string_view key) {
@@ -28,7 +30,7 @@ std::optional<Problem> CheckPolicy(const ProjectSpec& spec, const Defaults& defa
                     key, allowed.empty() ? std::string("none")
                                          : fmt::format("{}", fmt::join(allowed, ", ")))};
   }
-  return std::nullopt;
+  return CheckPlan(spec, defaults);
 }
 
 }  // namespace kubabase::project

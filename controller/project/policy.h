@@ -13,6 +13,10 @@
 //                         auth-*, mirror-* and canary-* could serve other hosts, run config or
 //                         send traffic elsewhere; the CRD refuses those too, so even a widened
 //                         allowlist cannot pass them.
+//   UnknownPlan           spec.plan names no plan of the operator (plans.h CheckPlan).
+//   PlanExceeded          replicas, a volume or the project's total over what its plan allows:
+//                         the plan's ResourceQuota would refuse the pods anyway, one by one and
+//                         out of sight; refusing the spec says so where its author looks.
 // Pure; thread-safe.
 #pragma once
 

@@ -36,7 +36,6 @@ Status Render(const Context& ctx, const ComponentPlan& plan, std::vector<Json>& 
       .port = kPort,
       .env = env,
       .probes = {{"readinessProbe", tcp(5, 3)}, {"livenessProbe", tcp(10, 6)}},
-      .resources = meta.resources,
       .config_hash = HashOf({{std::string(kRole), password}}),
   };
   AddServedWorkload(ctx, plan, std::move(workload), out);
@@ -55,6 +54,8 @@ const ComponentDef& MetaComponent() {
       .basic_spec = true,
       .basic_enabled_by_default = false,
       .default_image = "supabase/postgres-meta:v0.99.0",
+      .resources = {.requests = {{"cpu", "25m"}, {"memory", "64Mi"}},
+                    .limits = {{"cpu", "250m"}, {"memory", "256Mi"}}},
       .login_roles = {kRole},
       .render = Render,
   };
