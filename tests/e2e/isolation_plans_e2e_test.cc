@@ -98,8 +98,8 @@ TEST_F(PlansE2eTest, AReadyProjectHoldsItsPlansQuotaAndEveryContainerStatesReque
 
   StatusOr<Json> quota = Get(ResourceQuotas(), ns, "plan");
   ASSERT_TRUE(quota.ok()) << quota.status().ToString();
-  std::string why;
-  EXPECT_TRUE(HardIs(*quota, small, &why)) << why;
+  std::string seen;
+  EXPECT_TRUE(HardIs(*quota, small, &seen)) << seen;
   EXPECT_EQ(StringAt(*quota, "/metadata/labels/kubabase.io~1plan"), "small");
   EXPECT_EQ(StringAt(*quota, "/metadata/labels/kubabase.io~1project"), name);
   StatusOr<Json> project = GetProject(name);
@@ -247,8 +247,8 @@ TEST_F(PlansE2eTest, ASpecBeyondItsPlanIsStalledNamingTheFieldAndNothingIsWritte
   ASSERT_TRUE(WaitForReady(name));
   StatusOr<Json> quota = Get(ResourceQuotas(), ProjectNamespace(name), "plan");
   ASSERT_TRUE(quota.ok()) << quota.status().ToString();
-  std::string why;
-  EXPECT_TRUE(HardIs(*quota, project::BuiltinPlans().at("medium"), &why)) << why;
+  std::string seen;
+  EXPECT_TRUE(HardIs(*quota, project::BuiltinPlans().at("medium"), &seen)) << seen;
   EXPECT_EQ(StringAt(*quota, "/metadata/labels/kubabase.io~1plan"), "medium");
 }
 
