@@ -18,7 +18,8 @@ constexpr std::string_view kElement = "[]";
 
 // Where the apiserver rewrites a quantity in its canonical form ("0.5" -> "500m", "1024Mi" ->
 // "1Gi", the number 1 -> "1"; tests/integration/matches_apiserver_test.cc shows each): the values
-// of a core/v1 ResourceRequirements' requests and limits, at the places render puts one.
+// of a core/v1 ResourceRequirements' requests and limits, at the places render puts one, and the
+// plan's ResourceQuota and LimitRange values.
 bool IsQuantityPath(const Path& path) {
   static const std::vector<Path> kResourceRequirements = {
       {"spec", "template", "spec", "containers", kElement, "resources"},  // pod templates
@@ -26,6 +27,13 @@ bool IsQuantityPath(const Path& path) {
       {"spec", "volumeClaimTemplates", kElement, "spec", "resources"},    // StatefulSet
   };
   if (path.size() < 2) return false;
+  // A ResourceQuota's spec.hard and a LimitRange's spec.limits[].{default,defaultRequest,max,min}.
+  if (path.size() == 3 && path[0] == "spec" && path[1] == "hard") return true;
+  if (path.size() == 5 && path[0] == "spec" && path[1] == "limits" && path[2] == kElement &&
+      (path[3] == "default" || path[3] == "defaultRequest" || path[3] == "max" ||
+       path[3] == "min")) {
+    return true;
+  }
   const std::string_view list = path[path.size() - 2];
   if (list != "requests" && list != "limits") return false;
   const Path owner(path.begin(), path.end() - 2);

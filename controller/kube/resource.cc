@@ -49,6 +49,8 @@ KUBABASE_RESOURCE(Jobs, "batch", "v1", "jobs", "Job", true)
 KUBABASE_RESOURCE(Ingresses, "networking.k8s.io", "v1", "ingresses", "Ingress", true)
 KUBABASE_RESOURCE(NetworkPolicies, "networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy",
                   true)
+KUBABASE_RESOURCE(ResourceQuotas, "", "v1", "resourcequotas", "ResourceQuota", true)
+KUBABASE_RESOURCE(LimitRanges, "", "v1", "limitranges", "LimitRange", true)
 KUBABASE_RESOURCE(Leases, "coordination.k8s.io", "v1", "leases", "Lease", true)
 KUBABASE_RESOURCE(CustomResourceDefinitions, "apiextensions.k8s.io", "v1",
                   "customresourcedefinitions", "CustomResourceDefinition", false)

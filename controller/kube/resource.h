@@ -48,6 +48,8 @@ struct Resource {
   static const Resource& Jobs();
   static const Resource& Ingresses();
   static const Resource& NetworkPolicies();
+  static const Resource& ResourceQuotas();
+  static const Resource& LimitRanges();
   static const Resource& Leases();
   static const Resource& CustomResourceDefinitions();
 };

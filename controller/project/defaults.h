@@ -6,9 +6,10 @@
 //   defaults.base_domain = "api.example.com";            // from --base-domain
 //   std::string image = defaults.images.postgrest;       // "postgrest/postgrest:v14.5@sha256:..."
 //
-// The default image tags live here and nowhere else. Plain value type.
+// The default image tags and the built-in plans live here and nowhere else. Plain value type.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -70,6 +71,31 @@ struct Egress {
   std::vector<Cidr> allowed_cidrs;
 };
 
+// Requests and limits of one container, by resource name ("cpu", "memory"), as quantities.
+struct ComputeResources {
+  std::map<std::string, std::string> requests;
+  std::map<std::string, std::string> limits;
+  friend bool operator==(const ComputeResources&, const ComputeResources&) = default;
+};
+
+// A plan: what the admin lets one Project have (plans.h). A Project picks one with spec.plan.
+struct Plan {
+  // The project namespace's ResourceQuota spec.hard: "requests.cpu", "requests.memory",
+  // "limits.cpu", "limits.memory", "requests.storage", "pods", "persistentvolumeclaims" (a key
+  // left out is not limited).
+  std::map<std::string, std::string> quota;
+  // The LimitRange's container defaults, for pods without resources (the operator's own always
+  // state theirs): defaultRequest and default (limits).
+  ComputeResources container_defaults = {.requests = {{"cpu", "50m"}, {"memory", "64Mi"}},
+                                         .limits = {{"cpu", "500m"}, {"memory", "256Mi"}}};
+  int32_t max_replicas = 1;     // of any one component
+  std::string max_volume_size;  // of any one volume; "" = no cap
+  friend bool operator==(const Plan&, const Plan&) = default;
+};
+
+// small, medium and large: what a fresh install enforces without a --plans-file.
+std::map<std::string, Plan> BuiltinPlans();
+
 struct Defaults {
   // A project's host when spec.host is empty: <name>.<base_domain>. "kubabase.localhost"
   // resolves to loopback on most systems (RFC 6761 .localhost), handy for local clusters.
@@ -95,6 +121,10 @@ struct Defaults {
   // subdomain). Empty: base_domain alone. Anything else is refused with HostNotAllowed.
   std::vector<std::string> allowed_host_suffixes;
   Images images;
+  // The plans a Project may pick (spec.plan), by name: --plans-file, else BuiltinPlans().
+  std::map<std::string, Plan> plans = BuiltinPlans();
+  // The plan of a Project whose spec.plan is empty (--default-plan); one of `plans`.
+  std::string default_plan = "small";
 };
 
 }  // namespace kubabase::project

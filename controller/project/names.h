@@ -35,6 +35,7 @@ inline constexpr std::string_view kNamespaceComponent = "namespace";
 inline constexpr std::string_view kKeysComponent = "keys";  // db-credentials and api-keys
 inline constexpr std::string_view kBootstrapComponent = "bootstrap";
 inline constexpr std::string_view kNetworkComponent = "network";
+inline constexpr std::string_view kPlanComponent = "plan";  // the ResourceQuota and LimitRange
 
 // Labels on every child.
 inline constexpr std::string_view kManagedByLabel = "app.kubernetes.io/managed-by";
@@ -44,6 +45,8 @@ inline constexpr std::string_view kComponentLabel = "kubabase.io/component";
 // Set on every child when spec.organization is not empty, for grouping and selection.
 inline constexpr std::string_view kOrganizationLabel = "kubabase.io/organization";
 // Set by the finalizer on a namespace kept by deletionPolicy Retain ("true").
+// On the ResourceQuota and LimitRange: the plan they come from.
+inline constexpr std::string_view kPlanLabel = "kubabase.io/plan";
 inline constexpr std::string_view kRetainedLabel = "kubabase.io/retained";
 // On the project namespace: the uid of the Project it belongs to (a retained namespace keeps the
 // uid of the Project that was deleted).
@@ -112,6 +115,8 @@ inline constexpr std::string_view kStorageFilePath = "/var/lib/storage";
 inline constexpr std::string_view kBootstrap = "db-bootstrap";
 
 // Ingresses: /rest/v1 and /auth/v1 share one; storage has its own for X-Forwarded-Prefix.
+// The ResourceQuota and the LimitRange of the project's plan.
+inline constexpr std::string_view kPlanObject = "plan";
 inline constexpr std::string_view kApiIngress = "api";
 inline constexpr std::string_view kStorageIngress = "storage";
 

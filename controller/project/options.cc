@@ -1,15 +1,18 @@
 #include "controller/project/options.h"
 
 #include <cctype>
+#include <fstream>
 #include <functional>
 #include <optional>
 #include <regex>
+#include <sstream>
 
 #include <fmt/format.h>
 
 #include "controller/kube/logging.h"
 #include "controller/project/cidr.h"
 #include "controller/project/components/component.h"
+#include "controller/project/plans.h"
 
 extern char** environ;
 
@@ -254,6 +257,12 @@ std::vector<Flag> ProjectFlags() {
          o.defaults.allowed_host_suffixes = std::move(suffixes);
          return Status::Ok();
        }},
+      String("plans-file", "PATH",
+             "YAML file of the plans a Project may pick with spec.plan (quota, limitRange, "
+             "maxReplicas, maxVolumeSize); \"\" the built-in small, medium and large",
+             "", &Options::plans_file),
+      DefaultsString("default-plan", "NAME", "the plan of a Project without spec.plan", "small",
+                     [](Options& o) -> std::string& { return o.defaults.default_plan; }),
       String("events-namespace", "NS", "where Events about (cluster-scoped) Projects go",
              "default", &Options::events_namespace),
       DefaultsString("image-postgres", "IMAGE", "default database image", kDefaultPostgresImage,
@@ -324,6 +333,28 @@ Status CheckSecretNamespaces(const Defaults& defaults) {
   return Status::Ok();
 }
 
+// Reads --plans-file into defaults.plans and checks that --default-plan is one of them.
+Status LoadPlans(Options& options) {
+  if (!options.plans_file.empty()) {
+    const std::string source = "--plans-file " + options.plans_file;
+    std::ifstream in(options.plans_file);
+    if (!in) return InvalidArgumentError(source + ": cannot be read");
+    std::ostringstream text;
+    text << in.rdbuf();
+    KUBABASE_ASSIGN_OR_RETURN(options.defaults.plans, ParsePlans(text.str(), source));
+  }
+  if (options.defaults.plans.count(options.defaults.default_plan) == 0) {
+    std::string names;
+    for (const auto& [name, plan] : options.defaults.plans) {
+      if (!names.empty()) names += ", ";
+      names += name;
+    }
+    return InvalidArgumentError("--default-plan: \"" + options.defaults.default_plan +
+                                "\" is not one of the plans (" + names + ")");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 StatusOr<std::chrono::seconds> ParseDuration(const std::string& text) {
@@ -384,6 +415,7 @@ StatusOr<Options> ParseOptions(const std::vector<std::string>& args,
     if (!set.ok()) return InvalidArgumentError("--" + name + ": " + set.message());
   }
   KUBABASE_RETURN_IF_ERROR(CheckSecretNamespaces(options.defaults));
+  KUBABASE_RETURN_IF_ERROR(LoadPlans(options));
   return options;
 }
 

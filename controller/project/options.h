@@ -8,8 +8,9 @@
 // -> KUBABASE_LEADER_ELECT); the flag wins. Forms: `--flag value`, `--flag=value`; a boolean flag
 // alone means true. Errors: kInvalidArgument naming the flag (or variable) and what it accepts:
 // an unknown flag, a missing value, a malformed number, duration or boolean, workers < 1,
-// qps <= 0, burst < 1, a log level or format we do not know, a malformed CIDR or label.
-// Pure; thread-safe.
+// qps <= 0, burst < 1, a log level or format we do not know, a malformed CIDR or label, a
+// --plans-file that cannot be read or parsed (plans.h ParsePlans), a --default-plan that is not
+// one of the plans. Reads the --plans-file, nothing else; thread-safe.
 #pragma once
 
 #include <chrono>
@@ -37,7 +38,9 @@ struct Options {
   std::chrono::seconds resync_period{600};
   std::string events_namespace = "default";
   Defaults defaults;  // --base-domain, --namespace-prefix, --ingress-class, --ingress-namespace,
-                      // --egress-*, --image-*
+                      // --egress-*, --image-*, --plans-file (read into defaults.plans),
+                      // --default-plan
+  std::string plans_file;  // "": the built-in plans
   bool help = false;  // --help / -h: print HelpText() and exit 0
 };
 

@@ -1,6 +1,10 @@
 #include "controller/project/options.h"
 
 #include <regex>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
 
 #include <gtest/gtest.h>
 
@@ -85,6 +89,79 @@ TEST(OptionsTest, AnImageFlagTakesATagAndDigestReferenceVerbatim) {
   ASSERT_TRUE(o.ok()) << o.status().ToString();
   EXPECT_EQ(o->defaults.images.components["meta"], image);
   EXPECT_EQ(o->defaults.images.postgres, image);
+}
+
+TEST(OptionsTest, AFreshInstallEnforcesTheBuiltInPlans) {
+  StatusOr<Options> o = Parse({});
+  ASSERT_TRUE(o.ok()) << o.status().ToString();
+  // A fresh install enforces plans: the built-in set, "small" by default.
+  EXPECT_EQ(o->defaults.default_plan, "small");
+  EXPECT_EQ(o->defaults.plans, BuiltinPlans());
+  EXPECT_EQ(o->defaults.plans.size(), 3u);
+}
+
+// A file that exists for one test.
+class TempFile {
+ public:
+  explicit TempFile(const std::string& text) {
+    char name[] = "/tmp/kubabase-plans-test.XXXXXX";
+    const int fd = mkstemp(name);
+    path_ = name;
+    if (fd >= 0) close(fd);
+    std::ofstream(path_) << text;
+  }
+  ~TempFile() { std::remove(path_.c_str()); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+TEST(OptionsTest, PlansFileReplacesTheBuiltInPlans) {
+  TempFile file(
+      "plans:\n"
+      "  starter:\n"
+      "    quota: {requests.cpu: \"1\", limits.memory: 4Gi, pods: 10}\n"
+      "    maxReplicas: 1\n"
+      "    maxVolumeSize: 5Gi\n"
+      "  team: {quota: {pods: 50}, maxReplicas: 4}\n");
+  StatusOr<Options> o = Parse({"--plans-file=" + file.path(), "--default-plan=starter"});
+  ASSERT_TRUE(o.ok()) << o.status().ToString();
+  ASSERT_EQ(o->defaults.plans.size(), 2u);
+  const Plan& starter = o->defaults.plans.at("starter");
+  EXPECT_EQ(starter.quota, (std::map<std::string, std::string>{
+                               {"requests.cpu", "1"}, {"limits.memory", "4Gi"}, {"pods", "10"}}));
+  EXPECT_EQ(starter.max_replicas, 1);
+  EXPECT_EQ(starter.max_volume_size, "5Gi");
+  EXPECT_EQ(o->defaults.plans.at("team").max_replicas, 4);
+  EXPECT_EQ(o->defaults.default_plan, "starter");
+  // The environment names the file just as well.
+  StatusOr<Options> env = Parse({}, {{"KUBABASE_PLANS_FILE", file.path()},
+                                     {"KUBABASE_DEFAULT_PLAN", "team"}});
+  ASSERT_TRUE(env.ok()) << env.status().ToString();
+  EXPECT_EQ(env->defaults.default_plan, "team");
+}
+
+TEST(OptionsTest, ABadPlansFileOrDefaultPlanStopsTheOperatorNamingWhatIsWrong) {
+  TempFile good("plans: {starter: {maxReplicas: 1}}\n");
+  TempFile typo("plans: {starter: {maxReplica: 1}}\n");
+  TempFile not_yaml("plans: {starter: [\n");
+  for (const auto& [args, expected] : std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{"--plans-file=/nonexistent/plans.yaml"},
+            "--plans-file /nonexistent/plans.yaml: cannot be read"},
+           {{"--plans-file=" + typo.path(), "--default-plan=starter"},
+            "plans.starter.maxReplica: unknown field"},
+           {{"--plans-file=" + not_yaml.path()}, ": not YAML"},
+           // The file has no "small", the default's default.
+           {{"--plans-file=" + good.path()},
+            "--default-plan: \"small\" is not one of the plans (starter)"},
+           {{"--default-plan=huge"},
+            "--default-plan: \"huge\" is not one of the plans (large, medium, small)"}}) {
+    StatusOr<Options> o = Parse(args);
+    ASSERT_FALSE(o.ok()) << expected;
+    EXPECT_EQ(o.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(o.status().message().find(expected), std::string::npos) << o.status().message();
+  }
 }
 
 TEST(OptionsTest, AllowedIngressAnnotationsAreAListAndMayBeEmpty) {
@@ -253,7 +330,8 @@ TEST(OptionsTest, HelpIsAFlagAndListsEveryFlagWithItsDefault) {
         "--ingress-class", "--ingress-namespace", "--allowed-ingress-annotations",
         "--shared-secrets-namespace", "--allowed-secret-namespaces", "--allowed-host-suffixes",
         "--events-namespace", "--egress-dns-namespace", "--egress-dns-labels",
-        "--egress-denied-cidrs", "--egress-allowed-cidrs", "--image-postgres",
+        "--egress-denied-cidrs", "--egress-allowed-cidrs", "--plans-file", "--default-plan",
+        "--image-postgres",
         "--image-postgrest", "--image-gotrue", "--image-storage"}) {
     EXPECT_NE(help.find(flag), std::string::npos) << flag;
   }

@@ -7,6 +7,7 @@
 
 #include "controller/kube/json_fields.h"
 #include "controller/project/names.h"
+#include "controller/project/plans.h"
 
 namespace kubabase::project {
 
@@ -59,7 +60,7 @@ std::optional<Problem> CheckPolicy(const ProjectSpec& spec, const Defaults& defa
                     key, allowed.empty() ? std::string("none")
                                          : fmt::format("{}", fmt::join(allowed, ", ")))};
   }
-  return std::nullopt;
+  return CheckPlan(spec, defaults);
 }
 
 namespace {

@@ -22,9 +22,12 @@
 //                         kubabase.io/allowed-projects. One message for all of these, so that a
 //                         refusal never tells whether a Secret exists (SecretRefNotAllowed()).
 //                         The reconciler decides it (reconcile_keys.cc), as it reads the Secret.
-
 //   HostNotAllowed        a spec.host outside --allowed-host-suffixes (default: the base domain),
 //                         e.g. a bank's domain or another tenant's custom domain.
+//   UnknownPlan           spec.plan names no plan of the operator (plans.h CheckPlan).
+//   PlanExceeded          replicas, a volume or the project's total over what its plan allows:
+//                         the plan's ResourceQuota would refuse the pods anyway, one by one and
+//                         out of sight; refusing the spec says so where its author looks.
 // Pure; thread-safe.
 #pragma once
 

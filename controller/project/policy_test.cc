@@ -188,5 +188,23 @@ TEST(CheckPolicy, AdminHostSuffixesReplaceTheBaseDomain) {
       << refused->message;
 }
 
+TEST(CheckPolicy, RefusesASpecBeyondItsPlan) {
+  ProjectSpec spec;
+  spec.auth.replicas = 5;
+  std::optional<Problem> refused = CheckPolicy(spec, Defaults());
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->reason, "PlanExceeded");
+  EXPECT_EQ(refused->message,
+            "spec.auth.replicas: 5 is more than plan \"small\" allows (maxReplicas 2); lower it, "
+            "or choose a larger spec.plan");
+  spec.auth.replicas = 1;
+  spec.plan = "tiny";
+  refused = CheckPolicy(spec, Defaults());
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->reason, "UnknownPlan");
+  spec.plan = "large";
+  EXPECT_FALSE(CheckPolicy(spec, Defaults()));
+}
+
 }  // namespace
 }  // namespace kubabase::project

@@ -126,6 +126,7 @@ struct ProjectSpec {
   bool paused = false;
   DeletionPolicy deletion_policy = DeletionPolicy::kRetain;
   std::string host;  // "" = <name>.<Defaults::base_domain>
+  std::string plan;  // "" = Defaults::default_plan (plans.h)
   IngressSpec ingress;
   DatabaseSpec database;
   RestSpec rest;

@@ -184,6 +184,7 @@ Status ParseSpec(const Fields& spec, const std::string& name, ProjectSpec* out) 
                              ? DeletionPolicy::kDelete
                              : DeletionPolicy::kRetain;
   KUBABASE_RETURN_IF_ERROR(spec.String("host", &out->host));
+  KUBABASE_RETURN_IF_ERROR(spec.String("plan", &out->plan));
   KUBABASE_RETURN_IF_ERROR(ParseIngressAndDatabase(spec, out));
   KUBABASE_RETURN_IF_ERROR(ParseRest(spec, &out->rest));
   KUBABASE_RETURN_IF_ERROR(ParseAuth(spec, &out->auth));

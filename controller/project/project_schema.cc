@@ -16,6 +16,7 @@ constexpr std::string_view kDnsNameOrEmpty =
 constexpr std::string_view kQuantity =
     "^(\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.["
     "0-9]*)?)|(\\.[0-9]+))))?$";
+constexpr std::string_view kDnsLabelOrEmpty = "^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$";
 constexpr std::string_view kSqlIdentifier = "^[A-Za-z_][A-Za-z0-9_]*$";
 constexpr std::string_view kHttpUrlOrEmpty = "^(https?://.+)?$";
 constexpr std::string_view kBucketOrEmpty = "^([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])?$";
@@ -35,6 +36,10 @@ std::vector<FieldRule> MakeRules() {
        .max_length = 253,
        .pattern = kDnsNameOrEmpty,
        .pattern_meaning = kDnsNameMeaning},
+      {.path = "spec.plan",
+       .max_length = 63,
+       .pattern = kDnsLabelOrEmpty,
+       .pattern_meaning = "a plan's name: a lower-case DNS label such as small"},
       {.path = "spec.ingress.className", .max_length = 253},
       {.path = "spec.ingress.annotations", .max_properties = 64},
       {.path = "spec.ingress.tlsSecretName",

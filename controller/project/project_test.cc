@@ -78,7 +78,7 @@ TEST(ParseProject, ReadsABasicComponentsSpecNamingItsFieldsInErrors) {
 TEST(ParseProject, ReadsEveryField) {
   StatusOr<Project> project = ParseWith(Json::parse(R"({
     "displayName": "Acme", "organization": "acme", "paused": true, "deletionPolicy": "Delete",
-    "host": "api.acme.example",
+    "host": "api.acme.example", "plan": "medium",
     "ingress": {"className": "nginx", "annotations": {"a": "b"}, "tlsSecretName": "tls"},
     "database": {"image": "pg", "storage": {"size": 1000, "storageClassName": "ssd"},
                  "resources": {"limits": {"memory": "1Gi"}}},
@@ -99,6 +99,7 @@ TEST(ParseProject, ReadsEveryField) {
   EXPECT_TRUE(spec.paused);
   EXPECT_EQ(spec.deletion_policy, DeletionPolicy::kDelete);
   EXPECT_EQ(spec.host, "api.acme.example");
+  EXPECT_EQ(spec.plan, "medium");
   EXPECT_EQ(spec.ingress.annotations.at("a"), "b");
   EXPECT_EQ(spec.database.storage.size, "1000");
   EXPECT_EQ(spec.database.resources["limits"]["memory"], "1Gi");
@@ -127,6 +128,8 @@ TEST(ParseProject, RejectsNonsenseNamingTheField) {
   ExpectRejected({{"paused", "yes"}}, "spec.paused");
   ExpectRejected({{"deletionPolicy", "Keep"}}, "spec.deletionPolicy");
   ExpectRejected({{"host", "Not A Host"}}, "spec.host");
+  ExpectRejected({{"plan", "Large"}}, "spec.plan");
+  ExpectRejected({{"plan", std::string(64, 'p')}}, "spec.plan");
   ExpectRejected({{"organization", "has spaces"}}, "spec.organization");
   ExpectRejected({{"rest", {{"replicas", -1}}}}, "spec.rest.replicas");
   ExpectRejected({{"auth", {{"replicas", 1000}}}}, "spec.auth.replicas");

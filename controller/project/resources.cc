@@ -21,6 +21,9 @@ const std::vector<ChildKind>& ChildKinds() {
       {&Resource::Namespaces(),             false,  false,     OnRetain::kKeep},
       {&Resource::Secrets(),                true,   false,     OnRetain::kKeep},
       {&Resource::PersistentVolumeClaims(), false,  false,     OnRetain::kKeep},
+      // The plan's quota and limits: always rendered (never pruned), collected with the Project.
+      {&Resource::ResourceQuotas(),         false,  false,     OnRetain::kCollect},
+      {&Resource::LimitRanges(),            false,  false,     OnRetain::kCollect},
       {&Resource::ConfigMaps(),             true,   false,     OnRetain::kCollect},
       {&Resource::NetworkPolicies(),        true,   false,     OnRetain::kCollect},
       {&Resource::Ingresses(),              true,   false,     OnRetain::kDelete},

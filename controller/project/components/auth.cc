@@ -97,7 +97,6 @@ Status Render(const Context& ctx, const ComponentPlan& plan, std::vector<Json>& 
       .env = env,
       .probes = {{"readinessProbe", HttpProbe("/health", names::kAuthPort, 5, 3)},
                  {"livenessProbe", HttpProbe("/health", names::kAuthPort, 10, 6)}},
-      .resources = ctx.project.spec.auth.resources,
       .config_hash = HashOf(hashed),
   };
   AddServedWorkload(ctx, plan, std::move(workload), out);
@@ -116,6 +115,9 @@ const ComponentDef& AuthComponent() {
       .enabled = EnabledIn<&ProjectSpec::auth>,
       .replicas = ReplicasIn<&ProjectSpec::auth>,
       .image = ImageIn<&ProjectSpec::auth, &Images::gotrue>,
+      .resources = {.requests = {{"cpu", "50m"}, {"memory", "64Mi"}},
+                    .limits = {{"cpu", "500m"}, {"memory", "256Mi"}}},
+      .spec_resources = ResourcesIn<&ProjectSpec::auth>,
       .login_roles = {names::kRoleAuthAdmin},
       .bootstrap_sql = embedded::auth_sql,
       .routes = {{.prefix = "/auth/v1", .service = names::kAuth, .port = names::kAuthPort}},

@@ -81,6 +81,12 @@ struct ComponentDef {
   // component states `default_image` instead: spec.<key>.image, else --image-<key>, else it.
   std::string (*image)(const ProjectSpec&, const Images&) = nullptr;
   std::string_view default_image;
+  // Requests and limits of its container when spec.<key>.resources says nothing (plans.h
+  // ContainerResources merges the two). Small: a plan's quota must hold every replica of every
+  // component, a rolling update's extra pod and the bootstrap Job.
+  ComputeResources resources;
+  // spec.<key>.resources (null: a basic_spec component's, or none).
+  const Json& (*spec_resources)(const ProjectSpec&) = nullptr;
   // Database login roles it connects as; db-credentials holds a password for each.
   std::vector<std::string_view> login_roles;
   // What it needs in the database (its roles' attributes, schemas, grants): a fragment of the
@@ -109,6 +115,10 @@ bool EnabledIn(const ProjectSpec& spec) {
 template <auto Field>
 int32_t ReplicasIn(const ProjectSpec& spec) {
   return (spec.*Field).replicas;
+}
+template <auto Field>
+const Json& ResourcesIn(const ProjectSpec& spec) {
+  return (spec.*Field).resources;
 }
 template <auto Field, auto Default>
 std::string ImageIn(const ProjectSpec& spec, const Images& images) {

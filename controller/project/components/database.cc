@@ -2,6 +2,7 @@
 // ConfigMap + Job that creates roles, schemas and grants (render/bootstrap_sql.h).
 #include "controller/project/components/components.h"
 #include "controller/project/components/sql/database.sql.h"
+#include "controller/project/plans.h"
 #include "controller/project/render/bootstrap_sql.h"
 #include "controller/project/render/builders.h"
 
@@ -63,7 +64,7 @@ Json PostgresContainer(const Context& ctx, const ComponentPlan& plan,
       {"startupProbe", PgIsReady(5, 120)},
       {"readinessProbe", PgIsReady(5, 3)},
       {"livenessProbe", PgIsReady(10, 6)}};
-  if (db.resources.is_object() && !db.resources.empty()) container["resources"] = db.resources;
+  container["resources"] = ContainerResources(plan.def->resources, db.resources);
   return container;
 }
 
@@ -147,6 +148,7 @@ StatusOr<Json> BootstrapJob(const Context& ctx, const ComponentPlan& plan) {
                                               std::string(kBootstrapScriptFile)})},
       {"env", env},
       {"securityContext", ContainerSecurityContext()},
+      {"resources", ContainerResources(BootstrapResources(), Json::object())},
       {"volumeMounts", Json::array({{{"name", "bootstrap"},
                                      {"mountPath", kBootstrapMountPath},
                                      {"readOnly", true}}})}};
@@ -192,6 +194,9 @@ const ComponentDef& DatabaseComponent() {
       .workload = names::kDatabase,
       .waits_for_bootstrap = true,
       .image = ImageIn<&ProjectSpec::database, &Images::postgres>,
+      .resources = {.requests = {{"cpu", "250m"}, {"memory", "512Mi"}},
+                    .limits = {{"cpu", "1"}, {"memory", "1Gi"}}},
+      .spec_resources = ResourcesIn<&ProjectSpec::database>,
       // postgres owns the database; supabase_admin is the superuser the server is initialised
       // with and the bootstrap logs in as.
       .login_roles = {names::kRolePostgres, names::kRoleSupabaseAdmin},

@@ -36,7 +36,6 @@ Status Render(const Context& ctx, const ComponentPlan& plan, std::vector<Json>& 
       .port = kPort,
       .env = env,
       .probes = {{"readinessProbe", tcp(5, 3)}, {"livenessProbe", tcp(10, 6)}},
-      .resources = meta.resources,
       .config_hash = HashOf({{std::string(kRole), password}}),
   };
   AddServedWorkload(ctx, plan, std::move(workload), out);
@@ -57,6 +56,8 @@ const ComponentDef& MetaComponent() {
       // Pinned by digest next to its tag, as the defaults in defaults.h (docs/security.md §10).
       .default_image = "supabase/postgres-meta:v0.99.0"
                        "@sha256:9a079ac1c94d89629262822a4bd1902d5b1be4adb464e5a0a8fd078aaed72158",
+      .resources = {.requests = {{"cpu", "25m"}, {"memory", "64Mi"}},
+                    .limits = {{"cpu", "250m"}, {"memory", "256Mi"}}},
       .login_roles = {kRole},
       .render = Render,
   };

@@ -35,7 +35,6 @@ Status Render(const Context& ctx, const ComponentPlan& plan, std::vector<Json>& 
       .env = env,
       .probes = {{"readinessProbe", HttpProbe("/ready", names::kRestAdminPort, 5, 3)},
                  {"livenessProbe", HttpProbe("/live", names::kRestAdminPort, 10, 6)}},
-      .resources = rest.resources,
       .config_hash = HashOf({{"authenticator", password}, {"JWT_SECRET", jwt_secret}}),
   };
   workload.extra_ports.push_back(
@@ -56,6 +55,9 @@ const ComponentDef& RestComponent() {
       .enabled = EnabledIn<&ProjectSpec::rest>,
       .replicas = ReplicasIn<&ProjectSpec::rest>,
       .image = ImageIn<&ProjectSpec::rest, &Images::postgrest>,
+      .resources = {.requests = {{"cpu", "50m"}, {"memory", "64Mi"}},
+                    .limits = {{"cpu", "500m"}, {"memory", "256Mi"}}},
+      .spec_resources = ResourcesIn<&ProjectSpec::rest>,
       .login_roles = {names::kRoleAuthenticator},
       .bootstrap_sql = embedded::rest_sql,
       .routes = {{.prefix = "/rest/v1", .service = names::kRest, .port = names::kRestPort}},

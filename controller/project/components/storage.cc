@@ -98,7 +98,6 @@ Status Render(const Context& ctx, const ComponentPlan& plan, std::vector<Json>& 
       .env = std::move(env),
       .probes = {{"readinessProbe", HttpProbe("/status", names::kStoragePort, 5, 3)},
                  {"livenessProbe", HttpProbe("/status", names::kStoragePort, 10, 6)}},
-      .resources = storage.resources,
       // A ReadWriteOnce volume cannot be attached to the old and the new pod at once.
       .recreate = !s3,
   };
@@ -122,6 +121,9 @@ const ComponentDef& StorageComponent() {
       .enabled = EnabledIn<&ProjectSpec::storage>,
       .replicas = ReplicasIn<&ProjectSpec::storage>,
       .image = ImageIn<&ProjectSpec::storage, &Images::storage>,
+      .resources = {.requests = {{"cpu", "50m"}, {"memory", "128Mi"}},
+                    .limits = {{"cpu", "500m"}, {"memory", "512Mi"}}},
+      .spec_resources = ResourcesIn<&ProjectSpec::storage>,
       .login_roles = {names::kRoleStorageAdmin},
       .bootstrap_sql = embedded::storage_sql,
       .routes = {{.prefix = "/storage/v1",

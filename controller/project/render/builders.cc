@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <openssl/evp.h>
 
+#include "controller/project/plans.h"
+
 namespace kubabase::project::render_internal {
 
 Json ToJson(const std::map<std::string, std::string>& map) {
@@ -119,6 +121,8 @@ void AddServedWorkload(const Context& ctx, const ComponentPlan& plan, Workload w
   workload.name = std::string(plan.def->workload);
   workload.image = plan.image;
   workload.replicas = plan.replicas;
+  workload.resources =
+      ContainerResources(plan.def->resources, SpecResources(ctx.project.spec, *plan.def));
   out.push_back(ClusterIpService(ctx, workload.component, workload.name, workload.port));
   out.push_back(Deployment(ctx, workload));
 }

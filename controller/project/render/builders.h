@@ -81,7 +81,7 @@ struct Workload {
   int port;           // the Service and container port
   Json env;           // container env (extraEnv already appended)
   Json probes;        // {readinessProbe, livenessProbe, ...} merged into the container
-  Json resources;     // may be empty
+  Json resources;     // AddServedWorkload sets it: the component's default + spec.<key>.resources
   std::string config_hash;
   int32_t replicas;
   Json volumes = Json::array();
@@ -91,7 +91,8 @@ struct Workload {
 };
 Json Deployment(const Context& ctx, const Workload& workload);
 // A component's ClusterIP Service and Deployment, both named plan.def->workload, with the label,
-// image and replicas the plan decided (whatever `workload` says of them is replaced).
+// image and replicas the plan decided and its container resources (plans.h ContainerResources)
+// (whatever `workload` says of them is replaced).
 void AddServedWorkload(const Context& ctx, const ComponentPlan& plan, Workload workload,
                        std::vector<Json>& out);
 Json ClusterIpService(const Context& ctx, std::string_view component, std::string_view name,
@@ -101,6 +102,8 @@ Json HttpProbe(std::string_view path, int port, int period, int failures);
 
 // The builders of what belongs to no single component, each appending in apply order.
 Json NamespaceObject(const Context& ctx);
+// The plan's ResourceQuota and LimitRange (quota.cc); InvalidArgument for an unknown plan.
+Status AppendPlan(const Context& ctx, std::vector<Json>& out);
 Status AppendSecrets(const Context& ctx, std::vector<Json>& out);
 void AppendNetworkPolicies(const Context& ctx, std::vector<Json>& out);
 

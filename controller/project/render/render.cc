@@ -21,6 +21,8 @@ StatusOr<Rendered> DesiredState(const Project& project, const Defaults& defaults
     Rendered out;
     out.components = ctx.plans;
     out.objects.push_back(NamespaceObject(ctx));
+    // The quota before any pod: the apiserver admits every later pod against it.
+    KUBABASE_RETURN_IF_ERROR(AppendPlan(ctx, out.objects));
     KUBABASE_RETURN_IF_ERROR(AppendSecrets(ctx, out.objects));
     for (const UserSecretNeed& need : UserSecretNeeds(project.spec)) {
       out.secret_copies.push_back(need.copy);
