@@ -105,9 +105,12 @@ std::vector<Json> Changed(const Json& value) {
 // ResourceRequirements (containers of a pod template, a PVC, a StatefulSet's claim templates).
 // Stated here on its own, not read from kube/apply.cc: this is the specification Matches is held to.
 bool AtQuantityPath(const Pointer& at) {
+  // ResourceRequirements of pod templates, PVCs and claim templates; a ResourceQuota's spec.hard;
+  // a LimitRange's per-item default, defaultRequest, max and min (all resource.Quantity).
   static const std::regex kQuantityPath(
-      "^(/spec/template/spec/containers/[0-9]+|/spec|/spec/volumeClaimTemplates/[0-9]+/spec)"
-      "/resources/(requests|limits)/[^/]+$");
+      "^((/spec/template/spec/containers/[0-9]+|/spec|/spec/volumeClaimTemplates/[0-9]+/spec)"
+      "/resources/(requests|limits)|/spec/hard|/spec/limits/[0-9]+/"
+      "(default|defaultRequest|max|min))/[^/]+$");
   return std::regex_match(at.to_string(), kQuantityPath);
 }
 
