@@ -18,19 +18,6 @@ using namespace std::chrono_literals;
 
 class IsolationHostsE2eTest : public ProjectE2eTest {
  protected:
-  // A Warning Event with `reason` about Project `name`.
-  ::testing::AssertionResult WaitForWarning(const std::string& name, const std::string& reason) {
-    return Eventually(name, "a Warning " + reason + " Event", 30s, [&](std::string* why) {
-      StatusOr<Json> events = ProjectEvents(name, reason, "Warning");
-      if (!events.ok()) {
-        *why = events.status().ToString();
-        return false;
-      }
-      *why = std::to_string((*events)["items"].size()) + " matching events";
-      return !(*events)["items"].empty();
-    });
-  }
-
   ::testing::AssertionResult Stalled(const std::string& name) {
     StatusOr<Json> project = GetProject(name);
     if (!project.ok()) return ::testing::AssertionFailure() << project.status().ToString();

@@ -121,13 +121,7 @@ TEST_F(LeaderHandOverE2eTest, SigtermMidCreationHandsOverWithEveryKeySecretWritt
   const std::string first_holder = Holder();
   ASSERT_FALSE(first_holder.empty()) << "the first operator holds no Lease\n"
                                      << operator_->LogTail(20);
-  OperatorProcess::Options options;
-  options.binary = OperatorBinary();
-  StatusOr<std::string> kubeconfig = OperatorKubeconfig(*client_);
-  ASSERT_TRUE(kubeconfig.ok()) << kubeconfig.status().ToString();
-  options.kubeconfig = *kubeconfig;
-  options.extra_args = OperatorArgs();
-  StatusOr<std::unique_ptr<OperatorProcess>> standby = OperatorProcess::Start(options);
+  StatusOr<std::unique_ptr<OperatorProcess>> standby = StartOperatorProcess();
   ASSERT_TRUE(standby.ok()) << standby.status().ToString();
   ASSERT_TRUE((*standby)->WaitReady(60s).ok()) << (*standby)->LogTail(20);
   EXPECT_EQ(Holder(), first_holder) << "the standby must not take a held Lease";

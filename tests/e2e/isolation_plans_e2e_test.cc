@@ -22,19 +22,6 @@ using namespace std::chrono_literals;
 const Resource& ResourceQuotas() { return Resource::ResourceQuotas(); }
 const Resource& LimitRanges() { return Resource::LimitRanges(); }
 
-// True when `events` (ProjectEvents) hold a Warning.
-bool HasWarning(const StatusOr<Json>& events, std::string* why) {
-  if (!events.ok()) {
-    *why = events.status().ToString();
-    return false;
-  }
-  for (const Json& event : (*events)["items"]) {
-    if (StringAt(event, "/type") == "Warning") return true;
-  }
-  *why = std::to_string((*events)["items"].size()) + " matching events";
-  return false;
-}
-
 // "" when every container and init container of `pod_spec` states requests and limits of cpu and
 // memory, else what is missing.
 std::string MissingResources(const Json& pod_spec) {
@@ -221,9 +208,7 @@ TEST_F(PlansE2eTest, ASpecBeyondItsPlanIsStalledNamingTheFieldAndNothingIsWritte
   ASSERT_TRUE(stalled.ok());
   EXPECT_TRUE(ConditionIs(*stalled, "Stalled", "True")) << Diagnostics(name);
   EXPECT_EQ(StringAt(*stalled, "/status/phase"), "Failed");
-  EXPECT_TRUE(Eventually(name, "a Warning PlanExceeded Event", 30s, [&](std::string* why) {
-    return HasWarning(ProjectEvents(name, "PlanExceeded"), why);
-  }));
+  EXPECT_TRUE(WaitForWarning(name, "PlanExceeded"));
   StatusOr<Json> ns = Get(Resource::Namespaces(), "", ProjectNamespace(name));
   EXPECT_TRUE(!ns.ok() && ns.status().IsNotFound()) << "a refused Project got a namespace";
 

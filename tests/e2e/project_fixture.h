@@ -156,14 +156,17 @@ class ProjectE2eTest : public ::testing::Test {
   virtual bool WantsOperator() const { return true; }
   virtual std::vector<std::string> OperatorArgs() const { return {}; }
 
-  void StartOperator() {
+  // An operator process as the ServiceAccount of manifests/, with OperatorArgs().
+  StatusOr<std::unique_ptr<OperatorProcess>> StartOperatorProcess() {
     OperatorProcess::Options options;
     options.binary = OperatorBinary();
-    StatusOr<std::string> kubeconfig = OperatorKubeconfig(*client_);
-    ASSERT_TRUE(kubeconfig.ok()) << kubeconfig.status().ToString();
-    options.kubeconfig = *kubeconfig;
+    KUBABASE_ASSIGN_OR_RETURN(options.kubeconfig, OperatorKubeconfig(*client_));
     options.extra_args = OperatorArgs();
-    StatusOr<std::unique_ptr<OperatorProcess>> started = OperatorProcess::Start(options);
+    return OperatorProcess::Start(options);
+  }
+
+  void StartOperator() {
+    StatusOr<std::unique_ptr<OperatorProcess>> started = StartOperatorProcess();
     ASSERT_TRUE(started.ok()) << started.status().ToString();
     operator_ = std::move(*started);
     Status ready = operator_->WaitReady(60s);
@@ -290,6 +293,19 @@ class ProjectE2eTest : public ::testing::Test {
     return client_->List(Resource::Events(), "default",
                          Selecting("", "involvedObject.name=" + name + ",reason=" + reason +
                                            (type.empty() ? "" : ",type=" + type)));
+  }
+
+  // A Warning Event with `reason` about Project `name` (within 30 s).
+  ::testing::AssertionResult WaitForWarning(const std::string& name, const std::string& reason) {
+    return Eventually(name, "a Warning " + reason + " Event", 30s, [&](std::string* why) {
+      StatusOr<Json> events = ProjectEvents(name, reason, "Warning");
+      if (!events.ok()) {
+        *why = events.status().ToString();
+        return false;
+      }
+      *why = std::to_string((*events)["items"].size()) + " matching events";
+      return !(*events)["items"].empty();
+    });
   }
 
   // Ready=False with `reason` and a message naming each of `named` (what a user must read there).

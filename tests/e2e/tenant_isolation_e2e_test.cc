@@ -17,19 +17,6 @@ Json WithAnnotations(const Json& annotations) {
   return {{"ingress", {{"annotations", annotations}}}};
 }
 
-// True when `events` (ProjectEvents) hold a Warning.
-bool HasWarning(const StatusOr<Json>& events, std::string* why) {
-  if (!events.ok()) {
-    *why = events.status().ToString();
-    return false;
-  }
-  for (const Json& event : (*events)["items"]) {
-    if (StringAt(event, "/type") == "Warning") return true;
-  }
-  *why = std::to_string((*events)["items"].size()) + " matching events";
-  return false;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Ingress annotation injection: a snippet, server-alias, auth-url, mirror-* or canary-* could
 // run configuration in the shared ingress controller, serve another tenant's host, or copy its
@@ -78,9 +65,7 @@ TEST_F(ProjectE2eTest, AnAnnotationTheOperatorDoesNotAllowStallsTheProjectAndWri
   EXPECT_EQ(StringAt(Condition(*stalled, "Ready"), "/message").find("elsewhere"),
             std::string::npos)
       << "the annotation's value is repeated";
-  EXPECT_TRUE(Eventually(name, "a Warning AnnotationNotAllowed Event", 30s, [&](std::string* why) {
-    return HasWarning(ProjectEvents(name, "AnnotationNotAllowed"), why);
-  }));
+  EXPECT_TRUE(WaitForWarning(name, "AnnotationNotAllowed"));
   StatusOr<Json> ns = Get(Resource::Namespaces(), "", ProjectNamespace(name));
   EXPECT_TRUE(!ns.ok() && ns.status().IsNotFound()) << "a refused Project got a namespace";
 

@@ -133,7 +133,7 @@ assert normalized == manifest_spec, "the chart's ValidatingAdmissionPolicy diffe
 all_spec, variables = policy(every)
 assert all_spec["matchConditions"][0]["expression"] == f"request.userInfo.username == 'system:serviceaccount:{ns}:kubabase-operator'", all_spec["matchConditions"]
 assert variables["namespacePrefix"] == "'sb-'" and variables["eventsNamespace"] == "'kubabase-events'", variables
-assert variables["operatorNamespace"] == f"'{ns}'" and variables["sharedSecretsNamespace"] == "'kubabase-shared'", variables
+assert variables["operatorNamespace"] == f"'{ns}'" and variables["sharedSecretsNamespace"] == "'platform-secrets'", variables
 print("ok: ServiceMonitor -> Service -> pods; every operator value reaches its flag; RBAC, admission policy and pod spec match manifests/")
 PY
 
