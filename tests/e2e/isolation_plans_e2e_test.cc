@@ -31,9 +31,9 @@ std::string MissingResources(const Json& pod_spec) {
     for (const Json& container : pod_spec[list]) {
       for (const char* part : {"requests", "limits"}) {
         for (const char* resource : {"cpu", "memory"}) {
-          const std::string pointer = std::string("/resources/") + part + "/" + resource;
+          const std::string pointer = fmt::format("/resources/{}/{}", part, resource);
           if (!container.contains(Json::json_pointer(pointer))) {
-            missing += " " + container.value("name", std::string("?")) + pointer;
+            missing += fmt::format(" {}{}", container.value("name", std::string("?")), pointer);
           }
         }
       }
@@ -45,7 +45,7 @@ std::string MissingResources(const Json& pod_spec) {
 // The quota's spec.hard equals the plan's, quantity by quantity.
 bool HardIs(const Json& quota, const project::Plan& plan, std::string* why) {
   const Json hard = quota["spec"].value("hard", Json::object());
-  *why = "spec.hard=" + hard.dump();
+  *why = fmt::format("spec.hard={}", hard.dump());
   if (hard.size() != plan.quota.size()) return false;
   for (const auto& [key, value] : plan.quota) {
     if (!hard.contains(key) || !hard[key].is_string()) return false;
@@ -139,7 +139,7 @@ TEST_F(PlansE2eTest, AReadyProjectHoldsItsPlansQuotaAndEveryContainerStatesReque
   ASSERT_TRUE(client_->Delete(ResourceQuotas(), ns, "plan").ok());
   EXPECT_TRUE(WaitForObject(name, ResourceQuotas(), ns, "plan", "restored",
                             [&](const Json& q, std::string* why) {
-                              *why = "uid " + StringAt(q, "/metadata/uid");
+                              *why = fmt::format("uid {}", StringAt(q, "/metadata/uid"));
                               return StringAt(q, "/metadata/uid") != uid && HardIs(q, small, why);
                             },
                             kRestoreTimeout));
@@ -240,7 +240,7 @@ TEST_F(PlansE2eTest, ASpecBeyondItsPlanIsStalledNamingTheFieldAndNothingIsWritte
 class PlansFileE2eTest : public ProjectE2eTest {
  protected:
   void SetUp() override {
-    path_ = "/tmp/kubabase-plans-e2e-" + RandomSuffix() + ".yaml";
+    path_ = fmt::format("/tmp/kubabase-plans-e2e-{}.yaml", RandomSuffix());
     std::FILE* file = std::fopen(path_.c_str(), "w");
     ASSERT_NE(file, nullptr);
     std::fputs("plans:\n"
