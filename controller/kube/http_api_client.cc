@@ -304,7 +304,15 @@ struct HttpApiClient::Impl {
         });
     auto finished = std::make_shared<std::promise<void>>();
     std::future<void> done = finished->get_future();
-    task.then([finished](pplx::task<http::http_response>) { finished->set_value(); });
+    task.then([finished](pplx::task<http::http_response> ended) {
+      // Observe its failure here: after a deadline nobody else will, and pplx traps (SIGTRAP)
+      // when a task's exception is destroyed unobserved.
+      try {
+        ended.wait();
+      } catch (...) {
+      }
+      finished->set_value();
+    });
     if (done.wait_until(deadline) != std::future_status::ready) {
       cancel.cancel();
       return DeadlineExceededError(what + ": no complete answer before the request's deadline");

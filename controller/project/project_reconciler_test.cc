@@ -338,7 +338,8 @@ TEST_F(ProjectReconcilerTest, AnOlderProjectMovingOntoALiveHostDoesNotTakeIt) {
   EXPECT_EQ(ConditionReason("victim", "Stalled"), "NotStalled/False");
   EXPECT_EQ(Stored(Resource::Ingresses(), "project-victim", "api")["metadata"]["resourceVersion"],
             victim_ingress);
-  for (const Json& rule : Stored(Resource::Ingresses(), "project-older", "api")["spec"]["rules"]) {
+  const Json older_ingress = Stored(Resource::Ingresses(), "project-older", "api");
+  for (const Json& rule : older_ingress["spec"]["rules"]) {
     EXPECT_EQ(rule["host"], "a.kubabase.localhost");  // its old route, nothing on the new host
   }
 }
