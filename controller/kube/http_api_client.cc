@@ -5,6 +5,7 @@
 #include <mutex>
 #include <system_error>
 #include <utility>
+#include <vector>
 
 #include <boost/asio/ssl.hpp>
 #include <cpprest/http_client.h>
@@ -250,6 +251,25 @@ struct HttpApiClient::Impl {
   std::shared_ptr<const TlsMaterial> tls;
   std::unique_ptr<RateLimiter> limiter;
   std::unique_ptr<http_client> client;  // ordinary requests
+  // Requests cancelled at their deadline (RequestBefore) and perhaps still unwinding in the HTTP
+  // library's threads; the destructor waits (bounded) for them so that none outlives the client.
+  std::mutex abandoned_mu;
+  std::vector<std::shared_future<void>> abandoned;
+
+  ~Impl() {
+    std::lock_guard lock(abandoned_mu);
+    for (const std::shared_future<void>& ended : abandoned) {
+      ended.wait_for(std::chrono::seconds(5));
+    }
+  }
+
+  void Abandon(std::shared_future<void> ended) {
+    std::lock_guard lock(abandoned_mu);
+    std::erase_if(abandoned, [](const std::shared_future<void>& f) {
+      return f.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+    });
+    abandoned.push_back(std::move(ended));
+  }
 
   // A client whose inactivity timeout is `timeout`.
   std::unique_ptr<http_client> NewClient(std::chrono::seconds timeout) const {
@@ -315,6 +335,7 @@ struct HttpApiClient::Impl {
     });
     if (done.wait_until(deadline) != std::future_status::ready) {
       cancel.cancel();
+      Abandon(done.share());
       return DeadlineExceededError(what + ": no complete answer before the request's deadline");
     }
     return task.get();
