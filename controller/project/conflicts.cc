@@ -82,10 +82,7 @@ std::optional<Problem> ForeignHostConflict(const std::string& host, const std::s
                       kube::StringAt(ingress, {"metadata", "labels", names::kManagedByLabel}) ==
                           names::kManagedByValue;
     if (ours || kube::At(ingress, {"metadata", "deletionTimestamp"}) != nullptr) continue;
-    const kube::Json* rules = kube::At(ingress, {"spec", "rules"});
-    if (rules == nullptr || !rules->is_array()) continue;
-    for (const kube::Json& rule : *rules) {
-      if (kube::StringAt(rule, {"host"}) != host) continue;
+    if (IngressHasRuleFor(ingress, host)) {
       return Problem{"HostConflict",
                      fmt::format("host {} is already served by Ingress {}/{}, which is not this "
                                  "Project's; set spec.host to a host of its own, or have the "
@@ -94,6 +91,15 @@ std::optional<Problem> ForeignHostConflict(const std::string& host, const std::s
     }
   }
   return std::nullopt;
+}
+
+bool IngressHasRuleFor(const kube::Json& ingress, const std::string& host) {
+  const kube::Json* rules = kube::At(ingress, {"spec", "rules"});
+  if (rules == nullptr || !rules->is_array()) return false;
+  for (const kube::Json& rule : *rules) {
+    if (kube::StringAt(rule, {"host"}) == host) return true;
+  }
+  return false;
 }
 
 bool NamespaceOwnedBy(const kube::Json& observed_namespace, const std::string& project_name,

@@ -75,6 +75,9 @@ class HostIndex {
 std::optional<Problem> HostConflict(const HostIndex& index, const std::string& name,
                                     const std::string& host);
 
+// True when `ingress` has a rule for `host`.
+bool IngressHasRuleFor(const kube::Json& ingress, const std::string& host);
+
 // HostConflict for `host` when one of `ingresses` (not being deleted) has a rule for it and is not
 // the Project's own (in `own_namespace`, labelled managed-by kubabase).
 std::optional<Problem> ForeignHostConflict(const std::string& host, const std::string& own_namespace,

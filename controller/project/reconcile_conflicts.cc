@@ -21,11 +21,7 @@ HostClaim ProjectReconciler::ClaimOf(const Project& project, const Json& object)
   for (const ObjectPtr& ingress :
        cache_.list_by_label(kube::Resource::Ingresses(), names::kProjectLabel, project.name)) {
     if (kube::StringAt(*ingress, {"metadata", "namespace"}) != ns) continue;
-    const Json* rules = kube::At(*ingress, {"spec", "rules"});
-    if (rules == nullptr || !rules->is_array()) continue;
-    for (const Json& rule : *rules) {
-      claim.serving = claim.serving || kube::StringAt(rule, {"host"}) == claim.host;
-    }
+    claim.serving = claim.serving || IngressHasRuleFor(*ingress, claim.host);
   }
   return claim;
 }
